@@ -1,0 +1,208 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration, read once from the environment (and
+// .env). Its zero-setup defaults run locally: SQLite under ./data, no Redis.
+type Config struct {
+	AppName string
+	Version string
+	Debug   bool
+	Env     string // dev, production or test
+
+	DB         Database
+	DBPoolSize int
+
+	SecretKey         string
+	SecretKeyPrevious string
+	SecretGenerated   bool // no SECRET_KEY in dev: a random one for this process
+	Algorithm         string
+	AccessTTL         time.Duration
+	RefreshTTL        time.Duration
+	RefreshReuseGrace time.Duration
+	CookieSecure      bool
+	CookieSameSite    string
+
+	AllowedOrigins []string
+
+	RedisURL            string
+	RedisMaxConnections int
+
+	RateLimitEnabled   bool
+	RateLimitPerMinute int
+
+	MetricsEnabled bool
+	TracingEnabled bool
+	OTelService    string
+	OTelEndpoint   string
+
+	Host            string
+	Port            int
+	MaxBodyBytes    int64
+	ShutdownTimeout time.Duration
+}
+
+// Database says which engine to use and where.
+type Database struct {
+	Engine string // "sqlite" or "postgres"
+	Path   string // SQLite file
+	URL    string // PostgreSQL URL, postgresql:// form
+}
+
+// Addr is the listen address.
+func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+const defaultSQLitePath = "./data/anirohi.db"
+
+// loadConfig reads and validates the configuration. Every problem is in the
+// returned error; warnings are for the log.
+func loadConfig(getenv func(string) string) (Config, *envReader, error) {
+	e := newEnvReader(getenv)
+	c := Config{
+		AppName: e.str("APP_NAME", "Anirohi API"),
+		Version: e.str("VERSION", "1.0.0"),
+		Debug:   e.boolean("DEBUG", false),
+		Env:     e.oneOf("ENV", "dev", "dev", "production", "test"),
+
+		DBPoolSize: e.integer("DB_POOL_SIZE", 10, 1, 1000),
+
+		SecretKey:         e.secret("SECRET_KEY"),
+		SecretKeyPrevious: e.secret("SECRET_KEY_PREVIOUS"),
+		Algorithm:         e.oneOf("ALGORITHM", "HS256", "HS256", "HS384", "HS512"),
+		AccessTTL:         time.Duration(e.integer("JWT_ACCESS_TTL_MINUTES", 15, 1, 24*60)) * time.Minute,
+		RefreshTTL:        time.Duration(e.integer("REFRESH_TTL_DAYS", 30, 1, 365)) * 24 * time.Hour,
+		RefreshReuseGrace: e.seconds("REFRESH_REUSE_GRACE_SECONDS", 10, 0, 300),
+		CookieSecure:      e.boolean("COOKIE_SECURE", false),
+		CookieSameSite:    e.oneOf("COOKIE_SAMESITE", "lax", "lax", "strict", "none"),
+
+		AllowedOrigins: e.origins("ALLOWED_ORIGINS", "http://localhost:3000"),
+
+		RedisURL:            e.str("REDIS_URL", ""),
+		RedisMaxConnections: e.integer("REDIS_MAX_CONNECTIONS", 10, 1, 10000),
+
+		RateLimitEnabled:   e.boolean("RATE_LIMIT_ENABLED", true),
+		RateLimitPerMinute: e.integer("RATE_LIMIT_PER_MINUTE", 60, 1, 1_000_000),
+
+		MetricsEnabled: e.boolean("METRICS_ENABLED", true),
+		TracingEnabled: e.boolean("TRACING_ENABLED", false),
+		OTelService:    e.str("OTEL_SERVICE_NAME", "anirohi-api"),
+		OTelEndpoint:   e.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+
+		Host:            e.str("HOST", "0.0.0.0"),
+		Port:            e.integer("PORT", 8000, 0, 65535),
+		MaxBodyBytes:    int64(e.integer("MAX_BODY_BYTES", 1<<20, 1024, 64<<20)),
+		ShutdownTimeout: e.seconds("SHUTDOWN_TIMEOUT_SECONDS", 15, 1, 600),
+	}
+	c.DB = readDatabase(e, c.Env)
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
+		e.fail("REDIS_URL", "must start with redis:// or rediss://")
+	}
+	if c.CookieSameSite == "none" && !c.CookieSecure {
+		e.fail("COOKIE_SAMESITE", "none requires COOKIE_SECURE=true (browsers drop such cookies otherwise)")
+	}
+	switch {
+	case c.SecretKey == "" && c.Env == "dev":
+		c.SecretKey, c.SecretGenerated = randomKey(), true
+	case c.SecretKey == "":
+		e.fail("SECRET_KEY", "is required when ENV=%s (generate one with `openssl rand -hex 32`)", c.Env)
+	}
+	if c.Env == "production" {
+		checkProduction(e, c)
+	}
+	return c, e, e.err()
+}
+
+// checkProduction applies the production rules of D10.
+func checkProduction(e *envReader, c Config) {
+	if c.SecretKey != "" {
+		if why := weakSecret(c.SecretKey); why != "" {
+			e.fail("SECRET_KEY", "%s", why)
+		}
+	}
+	if c.SecretKeyPrevious != "" {
+		if why := weakSecret(c.SecretKeyPrevious); why != "" {
+			e.fail("SECRET_KEY_PREVIOUS", "%s", why)
+		}
+	}
+	if c.DB.Engine != "" && c.DB.Engine != "postgres" {
+		e.fail("DATABASE_URL", "must be a PostgreSQL URL in production")
+	}
+	if !c.CookieSecure {
+		e.fail("COOKIE_SECURE", "must be true in production")
+	}
+	if c.Debug {
+		e.fail("DEBUG", "must be false in production")
+	}
+	if slices.Contains(c.AllowedOrigins, "*") {
+		e.fail("ALLOWED_ORIGINS", "must not contain * in production")
+	}
+	if c.RedisURL == "" {
+		e.fail("REDIS_URL", "is required in production (rate limits and caches are shared through it)")
+	}
+}
+
+// readDatabase parses DATABASE_URL (D10): postgres://, postgresql://,
+// postgresql+asyncpg:// (and other SQLAlchemy driver suffixes), sqlite:PATH
+// and the SQLAlchemy forms sqlite:///rel.db and sqlite:////abs.db.
+func readDatabase(e *envReader, env string) Database {
+	raw := e.secret("DATABASE_URL")
+	if strings.TrimSpace(raw) == "" {
+		if env != "dev" {
+			e.fail("DATABASE_URL", "is required when ENV=%s", env)
+			return Database{}
+		}
+		return Database{Engine: "sqlite", Path: defaultSQLitePath}
+	}
+	db, err := parseDatabaseURL(strings.TrimSpace(raw))
+	if err != nil {
+		e.fail("DATABASE_URL", "%v", err)
+	}
+	return db
+}
+
+func parseDatabaseURL(raw string) (Database, error) {
+	scheme, rest, ok := strings.Cut(raw, ":")
+	if !ok {
+		return Database{}, fmt.Errorf("must be a postgres:// or sqlite: URL")
+	}
+	base, _, _ := strings.Cut(strings.ToLower(scheme), "+") // postgresql+asyncpg → postgresql
+	switch base {
+	case "postgres", "postgresql":
+		u, err := url.Parse("postgresql:" + rest)
+		if err != nil || u.Host == "" {
+			return Database{}, fmt.Errorf("is not a valid PostgreSQL URL") // never echo: it may hold a password
+		}
+		return Database{Engine: "postgres", URL: u.String()}, nil
+	case "sqlite":
+		path := rest
+		switch { // SQLAlchemy: sqlite:///rel.db is relative, sqlite:////abs.db absolute
+		case strings.HasPrefix(path, "///"):
+			path = path[3:]
+		case strings.HasPrefix(path, "//"):
+			path = path[2:]
+		}
+		path, _, _ = strings.Cut(path, "?")
+		if path == "" || path == ":memory:" {
+			return Database{}, fmt.Errorf("needs a file path, e.g. sqlite:./data/anirohi.db")
+		}
+		return Database{Engine: "sqlite", Path: filepath.Clean(path)}, nil
+	}
+	return Database{}, fmt.Errorf("unsupported scheme %q: use postgres://, postgresql:// or sqlite:PATH", scheme)
+}
+
+func randomKey() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func envOf(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+// goodProduction is a complete, valid production environment.
+func goodProduction() map[string]string {
+	return map[string]string{
+		"ENV":             "production",
+		"DATABASE_URL":    "postgresql+asyncpg://app:pw@db:5432/anirohi",
+		"SECRET_KEY":      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		"COOKIE_SECURE":   "true",
+		"ALLOWED_ORIGINS": "https://anirohi.example",
+		"REDIS_URL":       "redis://redis:6379/0",
+	}
+}
+
+func TestConfigDefaultsRunLocally(t *testing.T) {
+	cfg, _, err := loadConfig(envOf(nil))
+	if err != nil {
+		t.Fatalf("loadConfig(empty) error = %v", err)
+	}
+	if cfg.Env != "dev" || cfg.DB != (Database{Engine: "sqlite", Path: "./data/anirohi.db"}) || cfg.RedisURL != "" {
+		t.Errorf("defaults = env %q db %+v redis %q, want dev on ./data/anirohi.db without Redis", cfg.Env, cfg.DB, cfg.RedisURL)
+	}
+	if !cfg.SecretGenerated || len(cfg.SecretKey) != 64 {
+		t.Errorf("no SECRET_KEY in dev: generated = %v, len %d; want a random 64-digit key", cfg.SecretGenerated, len(cfg.SecretKey))
+	}
+	other, _, _ := loadConfig(envOf(nil))
+	if other.SecretKey == cfg.SecretKey {
+		t.Error("two processes got the same generated key")
+	}
+	if cfg.Addr() != "0.0.0.0:8000" || cfg.MaxBodyBytes != 1<<20 || cfg.AccessTTL.Minutes() != 15 {
+		t.Errorf("addr %s, body %d, access ttl %s: not the documented defaults", cfg.Addr(), cfg.MaxBodyBytes, cfg.AccessTTL)
+	}
+}
+
+func TestDatabaseURLForms(t *testing.T) {
+	tests := []struct {
+		url  string
+		want Database
+	}{
+		{"postgres://u:p@h:5432/d", Database{Engine: "postgres", URL: "postgresql://u:p@h:5432/d"}},
+		{"postgresql://u@h/d?sslmode=disable", Database{Engine: "postgres", URL: "postgresql://u@h/d?sslmode=disable"}},
+		{"postgresql+asyncpg://u:p@h:5432/d", Database{Engine: "postgres", URL: "postgresql://u:p@h:5432/d"}},
+		{"sqlite:./data/anirohi.db", Database{Engine: "sqlite", Path: "data/anirohi.db"}},
+		{"sqlite:/var/lib/anirohi/anirohi.db", Database{Engine: "sqlite", Path: "/var/lib/anirohi/anirohi.db"}},
+		{"sqlite:///rel.db", Database{Engine: "sqlite", Path: "rel.db"}},
+		{"sqlite:////abs/x.db", Database{Engine: "sqlite", Path: "/abs/x.db"}},
+		{"sqlite+aiosqlite:///rel.db", Database{Engine: "sqlite", Path: "rel.db"}},
+	}
+	for _, tt := range tests {
+		got, err := parseDatabaseURL(tt.url)
+		if err != nil {
+			t.Errorf("parseDatabaseURL(%q) error = %v", tt.url, err)
+			continue
+		}
+		if got != tt.want {
+			t.Errorf("parseDatabaseURL(%q) = %+v, want %+v", tt.url, got, tt.want)
+		}
+	}
+	for _, bad := range []string{"mysql://u@h/d", "sqlite:", "sqlite::memory:", "postgres://", "nonsense"} {
+		if _, err := parseDatabaseURL(bad); err == nil {
+			t.Errorf("parseDatabaseURL(%q) = nil error, want one", bad)
+		}
+	}
+}
+
+func TestConfigProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string // variables named in the error, in order
+	}{
+		{"good production", goodProduction(), nil},
+		{"production without anything", map[string]string{"ENV": "production"},
+			[]string{"DATABASE_URL", "SECRET_KEY", "COOKIE_SECURE", "REDIS_URL"}},
+		{"test needs database and secret", map[string]string{"ENV": "test"}, []string{"DATABASE_URL", "SECRET_KEY"}},
+		{"short secret", with(goodProduction(), "SECRET_KEY", "9f86d081884c7d659a2feaa0c55ad01"), []string{"SECRET_KEY"}},
+		{"weak word", with(goodProduction(), "SECRET_KEY", "please-changeme-9f86d081884c7d659a2feaa0c55ad015"), []string{"SECRET_KEY"}},
+		{"low entropy", with(goodProduction(), "SECRET_KEY", strings.Repeat("ab", 20)), []string{"SECRET_KEY"}},
+		{"weak previous key", with(goodProduction(), "SECRET_KEY_PREVIOUS", "short"), []string{"SECRET_KEY_PREVIOUS"}},
+		{"sqlite in production", with(goodProduction(), "DATABASE_URL", "sqlite:./x.db"), []string{"DATABASE_URL"}},
+		{"insecure cookie", with(goodProduction(), "COOKIE_SECURE", "false"), []string{"COOKIE_SECURE"}},
+		{"debug", with(goodProduction(), "DEBUG", "true"), []string{"DEBUG"}},
+		{"wildcard origin", with(goodProduction(), "ALLOWED_ORIGINS", "https://a.example,*"), []string{"ALLOWED_ORIGINS"}},
+		{"no redis", with(goodProduction(), "REDIS_URL", ""), []string{"REDIS_URL"}},
+		{"bad values everywhere", map[string]string{
+			"ENV": "staging", "DEBUG": "maybe", "PORT": "99999", "ALGORITHM": "none",
+			"JWT_ACCESS_TTL_MINUTES": "0", "COOKIE_SAMESITE": "none", "ALLOWED_ORIGINS": "localhost:3000",
+			"REDIS_URL": "http://x", "MAX_BODY_BYTES": "10", "DATABASE_URL": "mysql://x",
+		}, []string{"DEBUG", "ENV", "ALGORITHM", "JWT_ACCESS_TTL_MINUTES", "ALLOWED_ORIGINS", "PORT", "MAX_BODY_BYTES", "DATABASE_URL", "REDIS_URL", "COOKIE_SAMESITE"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := loadConfig(envOf(tt.env))
+			var got []string
+			if err != nil {
+				for _, line := range strings.Split(err.Error(), "\n")[1:] {
+					name, _, _ := strings.Cut(strings.TrimPrefix(line, "  - "), ":")
+					got = append(got, name)
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("variables named (-want +got):\n%s\nerror: %v", diff, err)
+			}
+			if err != nil && strings.Contains(err.Error(), "pw@") {
+				t.Errorf("error echoes the database password: %v", err)
+			}
+		})
+	}
+}
+
+func with(env map[string]string, k, v string) map[string]string {
+	env[k] = v
+	return env
+}

@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anirohi/anirohi-api/internal/store/postgres/pgtest"
+)
+
+// testEnv is a minimal ENV=test environment on a fresh SQLite file.
+func testEnv(t *testing.T) map[string]string {
+	return map[string]string{
+		"ENV":          "test",
+		"HOST":         "127.0.0.1",
+		"PORT":         "0",
+		"SECRET_KEY":   "test-key-not-for-production",
+		"DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "anirohi.db"),
+	}
+}
+
+// startServer runs run("serve") until the test ends and returns its base
+// URL, read from the "listening" log line. The returned function stops it
+// and returns run's error.
+func startServer(t *testing.T, env map[string]string) (string, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve"}, envOf(env), strings.NewReader(""), pw, io.Discard)
+		pw.Close()
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			var line struct{ Message, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "listening" {
+				addr <- line.Addr
+			}
+		}
+	}()
+	var stopped bool
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(20 * time.Second):
+			t.Fatal("server did not stop within 20s")
+			return nil
+		}
+	}
+	t.Cleanup(func() { stop() })
+	select {
+	case a := <-addr:
+		return "http://" + a, stop
+	case err := <-done:
+		t.Fatalf("run() returned before listening: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not start within 20s")
+	}
+	return "", nil
+}
+
+func getJSON(t *testing.T, url string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("GET %s: body is not JSON: %v", url, err)
+	}
+	return resp.StatusCode, body
+}
+
+func TestRunServesHealthAndReady(t *testing.T) {
+	base, stop := startServer(t, testEnv(t))
+	if code, body := getJSON(t, base+"/health"); code != 200 || body["status"] != "healthy" || body["version"] != "1.0.0" {
+		t.Errorf("/health = %d %v", code, body)
+	}
+	code, body := getJSON(t, base+"/ready")
+	checks, _ := body["checks"].(map[string]any)
+	if code != 200 || body["status"] != "ready" || checks["database"] != "ok" || checks["redis"] != "disabled" {
+		t.Errorf("/ready = %d %v", code, body)
+	}
+	if err := stop(); err != nil {
+		t.Errorf("graceful stop: run() = %v, want nil", err)
+	}
+}
+
+func TestRunServesPostgres(t *testing.T) {
+	env := testEnv(t)
+	env["DATABASE_URL"] = pgtest.NewEmptyDatabase(t) // migrated by start-up in ENV=test
+	base, _ := startServer(t, env)
+	code, body := getJSON(t, base+"/ready")
+	if code != 200 || body["checks"].(map[string]any)["database"] != "ok" {
+		t.Errorf("/ready on PostgreSQL = %d %v", code, body)
+	}
+}
+
+func TestProductionStartRefusesBadConfig(t *testing.T) {
+	var stdout bytes.Buffer
+	err := run(t.Context(), nil, envOf(map[string]string{"ENV": "production", "PORT": "0"}), nil, &stdout, io.Discard)
+	if err == nil {
+		t.Fatal("run() in production without SECRET_KEY = nil, want an error")
+	}
+	for _, name := range []string{"SECRET_KEY", "DATABASE_URL", "COOKIE_SECURE", "REDIS_URL"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s:\n%v", name, err)
+		}
+	}
+	if strings.Contains(stdout.String(), "listening") {
+		t.Error("server listened despite the bad configuration")
+	}
+}
+
+func TestProductionRefusesUnmigratedDatabase(t *testing.T) {
+	env := goodProduction()
+	env["DATABASE_URL"] = pgtest.NewEmptyDatabase(t)
+	env["PORT"] = "0"
+	err := run(t.Context(), nil, envOf(env), nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "migrate up") {
+		t.Fatalf("run() on an unmigrated production database = %v, want a schema error", err)
+	}
+}
+
+func TestMigrateCommands(t *testing.T) {
+	engines := map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "m.db") },
+		"postgres": func(t *testing.T) string { return pgtest.NewEmptyDatabase(t) },
+	}
+	for name, newURL := range engines {
+		t.Run(name, func(t *testing.T) {
+			env := envOf(map[string]string{"ENV": "test", "DATABASE_URL": newURL(t)})
+			migrate := func(args ...string) string {
+				t.Helper()
+				var out bytes.Buffer
+				if err := run(t.Context(), append([]string{"migrate"}, args...), env, nil, &out, io.Discard); err != nil {
+					t.Fatalf("migrate %v: %v", args, err)
+				}
+				return out.String()
+			}
+			if got := migrate("status"); !strings.Contains(got, "pending") {
+				t.Errorf("status before up = %q, want pending steps", got)
+			}
+			if got := migrate("up"); !strings.Contains(got, "applied 1 00001_init.sql") {
+				t.Errorf("up = %q", got)
+			}
+			if got := migrate("version"); got != "current 1, latest 1\n" {
+				t.Errorf("version = %q", got)
+			}
+			if got := migrate("down", "1"); !strings.Contains(got, "rolled back 1") {
+				t.Errorf("down = %q", got)
+			}
+			if got := migrate("version"); got != "current 0, latest 1\n" {
+				t.Errorf("version after down = %q", got)
+			}
+		})
+	}
+}
+
+func TestMigrateCreate(t *testing.T) {
+	dir := t.TempDir()
+	for _, e := range []string{"postgres", "sqlite"} {
+		os.MkdirAll(filepath.Join(dir, e, "migrations"), 0o755)
+		os.WriteFile(filepath.Join(dir, e, "migrations", "00001_init.sql"), nil, 0o644)
+	}
+	if err := run(t.Context(), []string{"migrate", "-dir", dir, "create", "add_things"}, envOf(nil), nil, io.Discard, io.Discard); err != nil {
+		t.Fatalf("migrate create: %v", err)
+	}
+	for _, e := range []string{"postgres", "sqlite"} {
+		if _, err := os.Stat(filepath.Join(dir, e, "migrations", "00002_add_things.sql")); err != nil {
+			t.Errorf("%s step not created: %v", e, err)
+		}
+	}
+	if err := run(t.Context(), []string{"migrate", "-dir", dir, "create", "Bad Name"}, envOf(nil), nil, io.Discard, io.Discard); err == nil {
+		t.Error("migrate create with a bad name = nil, want an error")
+	}
+}
+
+func TestHealthcheckCommand(t *testing.T) {
+	base, stop := startServer(t, testEnv(t))
+	port := base[strings.LastIndex(base, ":")+1:]
+	check := func() error {
+		return run(t.Context(), []string{"healthcheck", "-timeout", "2s"}, envOf(map[string]string{"PORT": port}), nil, io.Discard, io.Discard)
+	}
+	if err := check(); err != nil {
+		t.Errorf("healthcheck against a running server = %v, want nil", err)
+	}
+	stop()
+	if err := check(); err == nil {
+		t.Error("healthcheck against a stopped server = nil, want an error")
+	}
+}
+
+func TestDotEnvFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".env")
+	os.WriteFile(path, []byte("APP_NAME=From File\nPORT=9999\nNOT_A_SETTING=1\n"), 0o644)
+	env, err := readEnv(envOf(map[string]string{"PORT": "8123"}), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := env.get("APP_NAME"); got != "From File" {
+		t.Errorf("APP_NAME = %q, want the .env value", got)
+	}
+	if got := env.get("PORT"); got != "8123" {
+		t.Errorf("PORT = %q, want the process value to win", got)
+	}
+	_, known, _ := loadConfig(env.get)
+	var unknown []string
+	for _, k := range env.dotKeys {
+		if !known.known[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) != 1 || unknown[0] != "NOT_A_SETTING" {
+		t.Errorf("unknown .env keys = %v, want [NOT_A_SETTING]", unknown)
+	}
+}

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/anirohi/anirohi-api/internal/domain"
+	"github.com/anirohi/anirohi-api/internal/httpapi"
+	"github.com/anirohi/anirohi-api/internal/platform/logging"
+	"github.com/anirohi/anirohi-api/internal/store/migration"
+	"github.com/anirohi/anirohi-api/internal/store/postgres"
+	"github.com/anirohi/anirohi-api/internal/store/sqlite"
+)
+
+// serve runs the API until ctx is cancelled, then shuts down gracefully.
+func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Writer) error {
+	if err := newFlags("serve", "serve", stderr).Parse(args); err != nil {
+		return err
+	}
+	cfg, known, err := loadConfig(env.get)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if cfg.Debug {
+		level = slog.LevelDebug
+	}
+	root := logging.New(stdout, level)
+	log := logging.Named(root, "anirohi")
+	warnAboutConfig(log, cfg, known, env)
+
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	srv := httpapi.NewServer(httpapi.Config{
+		AppName:        cfg.AppName,
+		Version:        cfg.Version,
+		AllowedOrigins: cfg.AllowedOrigins,
+		CookieSecure:   cfg.CookieSecure,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+	}, httpapi.Deps{
+		Logger: logging.Named(root, "anirohi.http"),
+		Ready: []httpapi.Check{
+			{Name: "database", Run: store.Ping},
+			{Name: "redis"},
+		},
+	})
+	return listenAndServe(ctx, cfg, srv, log)
+}
+
+func warnAboutConfig(log *slog.Logger, cfg Config, known *envReader, env environ) {
+	if cfg.SecretGenerated {
+		log.Warn("SECRET_KEY is not set: using a random key for this process only; every token dies on restart. Set SECRET_KEY (openssl rand -hex 32) for anything but local development")
+	}
+	for _, k := range env.dotKeys {
+		if !known.known[k] {
+			log.Warn("unknown variable in .env ignored", slog.String("key", k))
+		}
+	}
+	log.Info("configuration loaded",
+		slog.String("env", cfg.Env), slog.Bool("debug", cfg.Debug),
+		slog.String("database", cfg.DB.Engine), slog.Bool("redis", cfg.RedisURL != ""),
+		slog.Bool("metrics", cfg.MetricsEnabled), slog.Bool("tracing", cfg.TracingEnabled),
+		slog.Bool("rate_limit", cfg.RateLimitEnabled), slog.String("allowed_origins", strings.Join(cfg.AllowedOrigins, ",")))
+}
+
+// store is a domain.Store that can also migrate itself.
+type store interface {
+	domain.Store
+	Migrator() (*migration.Migrator, error)
+}
+
+func openDatabase(ctx context.Context, db Database, poolSize int) (store, error) {
+	if db.Engine == "postgres" {
+		return postgres.Open(ctx, postgres.Config{URL: db.URL, MaxConns: int32(poolSize)})
+	}
+	return sqlite.Open(ctx, db.Path)
+}
+
+// openStore opens the database and brings its schema up to date: applied
+// automatically in dev and test, required to be current in production.
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (store, error) {
+	s, err := openDatabase(ctx, cfg.DB, cfg.DBPoolSize)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.Migrator()
+	if err == nil {
+		if cfg.Env == "production" {
+			err = m.CheckLatest(ctx)
+		} else {
+			var applied []migration.Result
+			applied, err = m.Up(ctx)
+			for _, r := range applied {
+				log.Info("migration applied", slog.Int64("version", r.Version), slog.String("name", r.Name))
+			}
+		}
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("database schema: %w", err)
+	}
+	return s, nil
+}
+
+// listenAndServe serves h until ctx is cancelled, then stops accepting,
+// lets in-flight requests finish within the shutdown timeout and returns.
+func listenAndServe(ctx context.Context, cfg Config, h http.Handler, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("listening", slog.String("addr", ln.Addr().String()))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", slog.String("timeout", cfg.ShutdownTimeout.String()))
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,114 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/anirohi/anirohi-api/internal/domain"
+)
+
+// validator is implemented by request types that check their own values.
+type validator interface {
+	Valid() []domain.FieldError
+}
+
+// decode reads one JSON object from the body into a T and validates it.
+// Every body problem is answered here: wrong media type (415), too large
+// (413, the limit is set by limitBody), not JSON or not an object (400),
+// wrong field types and invalid values (400 with per-field details).
+func decode[T any](r *http.Request) (T, error) {
+	var v T
+	if err := checkJSONContentType(r.Header.Get("Content-Type")); err != nil {
+		return v, err
+	}
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return v, errBodyTooLarge
+		}
+		return v, domain.Wrap(domain.KindInvalid, "Could not read the request body", err)
+	}
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || data[0] != '{' {
+		return v, domain.Invalid(domain.FieldError{Field: "body", Message: "must be a JSON object"})
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return v, jsonError(err)
+	}
+	if val, ok := any(&v).(validator); ok {
+		if fields := val.Valid(); len(fields) > 0 {
+			return v, domain.Invalid(fields...)
+		}
+	}
+	return v, nil
+}
+
+// checkJSONContentType accepts no Content-Type (read as JSON, D1),
+// application/json and application/*+json.
+func checkJSONContentType(ct string) error {
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && (mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	return errMediaType
+}
+
+func jsonError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		field := typeErr.Field
+		if field == "" {
+			field = "body"
+		}
+		return domain.Invalid(domain.FieldError{Field: field, Message: "must be " + jsonKind(typeErr.Type.Kind().String())})
+	}
+	var fe *domain.Error
+	if errors.As(err, &fe) { // from a field type's own UnmarshalJSON
+		return fe
+	}
+	return domain.Invalid(domain.FieldError{Field: "body", Message: "is not valid JSON"})
+}
+
+func jsonKind(goKind string) string {
+	switch {
+	case goKind == "string":
+		return "a string"
+	case goKind == "bool":
+		return "a boolean"
+	case strings.HasPrefix(goKind, "int"), strings.HasPrefix(goKind, "uint"):
+		return "an integer"
+	case strings.HasPrefix(goKind, "float"):
+		return "a number"
+	case goKind == "slice" || goKind == "array":
+		return "an array"
+	}
+	return "an object"
+}
+
+// encode writes v as JSON with the status. It fails only when v cannot be
+// encoded, before anything is written; a client that went away is not an
+// error of ours.
+func encode(w http.ResponseWriter, status int, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(data, '\n'))
+	return nil
+}
+
+// message is the body of the reference's plain success answers.
+type message struct {
+	Message string `json:"message"`
+}

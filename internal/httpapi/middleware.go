@@ -1,0 +1,189 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/anirohi/anirohi-api/internal/platform/logging"
+)
+
+// requestInfo is the per-request state that the outer middleware reads
+// after the inner handlers have filled it in.
+type requestInfo struct {
+	traceID  string
+	route    string // pattern without the method, "none" when unrouted
+	userID   int64
+	clientIP string
+	log      *slog.Logger
+}
+
+type infoKey struct{}
+
+func info(ctx context.Context) *requestInfo {
+	if ri, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
+		return ri
+	}
+	return &requestInfo{log: logging.Discard()}
+}
+
+func traceID(ctx context.Context) string             { return info(ctx).traceID }
+func requestLogger(ctx context.Context) *slog.Logger { return info(ctx).log }
+
+// observe is the outermost middleware: it settles the trace id, puts the
+// request state in the context and writes the access log line.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &requestInfo{
+			traceID:  acceptTraceID(r.Header.Get("X-Trace-ID")),
+			route:    "none",
+			clientIP: peerIP(r.RemoteAddr),
+			log:      s.log,
+		}
+		ctx := logging.WithTraceID(context.WithValue(r.Context(), infoKey{}, ri), ri.traceID)
+		w.Header().Set("X-Trace-ID", ri.traceID)
+		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		user := slog.Any("user_id", nil)
+		if ri.userID != 0 {
+			user = slog.Int64("user_id", ri.userID)
+		}
+		s.log.LogAttrs(ctx, slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("route", ri.route),
+			slog.Int("status", rec.status),
+			slog.Float64("duration_ms", logging.Since(start)),
+			slog.Int64("bytes", rec.bytes),
+			slog.String("client_ip", ri.clientIP),
+			user,
+		)
+	})
+}
+
+// acceptTraceID keeps a client's X-Trace-ID only when it is 1..128 of
+// [A-Za-z0-9._-] (D9); otherwise it makes a new one.
+func acceptTraceID(id string) string {
+	if len(id) == 0 || len(id) > 128 {
+		return newTraceID()
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return newTraceID()
+		}
+	}
+	return id
+}
+
+// newTraceID returns 32 hex digits, the shape of an OpenTelemetry trace id.
+func newTraceID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func peerIP(remoteAddr string) string {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return remoteAddr
+	}
+	return host
+}
+
+// recorder remembers the status and size of a response.
+type recorder struct {
+	http.ResponseWriter
+	status      int
+	bytes       int64
+	wroteHeader bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wroteHeader {
+		r.status, r.wroteHeader = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wroteHeader = true
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// securityHeaders sets the headers of API.md §7.2 and D9 on every response
+// before anything else can write it.
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		for _, kv := range s.secHeaders {
+			h[kv[0]] = []string{kv[1]}
+		}
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func securityHeaderList(hsts bool) [][2]string {
+	list := [][2]string{
+		{"X-Content-Type-Options", "nosniff"},
+		{"X-Frame-Options", "DENY"},
+		{"X-Xss-Protection", "1; mode=block"},
+		{"Referrer-Policy", "strict-origin-when-cross-origin"},
+		{"Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none';"},
+	}
+	if hsts {
+		list = append(list, [2]string{"Strict-Transport-Security", "max-age=31536000; includeSubDomains"})
+	}
+	return list
+}
+
+// limitBody caps every request body at the configured size; decode turns
+// the overflow into a 413, also for chunked bodies.
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			writeError(w, r, errBodyTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics turns a panic into a logged 500 in the standard envelope;
+// the stack stays in the server's log.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			requestLogger(r.Context()).ErrorContext(r.Context(), "panic serving request",
+				slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
+			if rec, ok := w.(*recorder); ok && rec.wroteHeader {
+				panic(http.ErrAbortHandler) // too late for an error body: cut the connection
+			}
+			respondError(w, r, fmt.Errorf("panic: %v", v))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,124 @@
+// Package httpapi is the HTTP surface of the service: routes, handlers,
+// middleware, JSON and the one mapping from domain errors to responses. It
+// imports app, domain and platform, never a store.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+// Config is what the HTTP layer needs to know from the configuration.
+type Config struct {
+	AppName        string
+	Version        string
+	AllowedOrigins []string
+	CookieSecure   bool  // also switches HSTS on
+	MaxBodyBytes   int64 // request bodies above this are 413
+}
+
+// Check is one readiness probe: Name appears in /ready's checks.
+type Check struct {
+	Name string
+	Run  func(ctx context.Context) error // nil means "disabled"
+}
+
+// Deps are the collaborators of the HTTP layer.
+type Deps struct {
+	Logger *slog.Logger
+	Ready  []Check
+}
+
+// Server is the service's http.Handler.
+type Server struct {
+	cfg        Config
+	log        *slog.Logger
+	mux        *http.ServeMux
+	handler    http.Handler
+	secHeaders [][2]string
+	deps       Deps
+}
+
+// NewServer builds the handler with every route and middleware.
+func NewServer(cfg Config, deps Deps) *Server {
+	s := &Server{
+		cfg:        cfg,
+		log:        deps.Logger,
+		mux:        http.NewServeMux(),
+		secHeaders: securityHeaderList(cfg.CookieSecure),
+		deps:       deps,
+	}
+	s.routes()
+	// Outermost first: observe sees every response, security and CORS
+	// headers are set before anything can write, panics become 500s inside.
+	var h http.Handler = http.HandlerFunc(s.dispatch)
+	h = s.recoverPanics(h)
+	h = s.limitBody(h)
+	h = s.cors(h)
+	h = s.securityHeaders(h)
+	h = s.observe(h)
+	s.handler = h
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// dispatch routes the request, answering what the mux cannot route with
+// the standard envelope: 404, 405 with Allow, and the reference's 307 from
+// "path/" to "path".
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		info(r.Context()).route = routeName(pattern)
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = strings.TrimRight(p, "/")
+		if _, pat := s.mux.Handler(r2); pat != "" {
+			u := *r2.URL
+			u.RawPath = ""
+			http.Redirect(w, r, u.RequestURI(), http.StatusTemporaryRedirect)
+			return
+		}
+	}
+	// Let the mux decide between 404 and 405; keep only its Allow header.
+	probe := &headerProbe{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		writeError(w, r, errMethod)
+		return
+	}
+	writeError(w, r, errNoRoute)
+}
+
+// routeName drops the method from a mux pattern: "GET /x/{id}" → "/x/{id}".
+func routeName(pattern string) string {
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		return pattern[i+1:]
+	}
+	return pattern
+}
+
+// headerProbe records what the mux's own error handler would answer.
+type headerProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *headerProbe) Header() http.Header         { return p.header }
+func (p *headerProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *headerProbe) WriteHeader(code int)        { p.status = code }
+
+// apiFunc is a handler that returns its error instead of writing it.
+type apiFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (f apiFunc) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := f(w, r); err != nil {
+		writeError(w, r, err)
+	}
+}

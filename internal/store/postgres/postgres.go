@@ -1,0 +1,115 @@
+// Package postgres is the production storage engine: PostgreSQL through
+// pgx's native pool. It implements domain.Store and makes no business
+// decisions.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/anirohi/anirohi-api/internal/domain"
+	"github.com/anirohi/anirohi-api/internal/store/migration"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations returns the engine's migration files.
+func Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory always exists
+	}
+	return sub
+}
+
+// Config says where the database is and how many connections to keep.
+type Config struct {
+	URL      string // postgres:// or postgresql://
+	MaxConns int32  // 0 keeps pgx's default
+	// Tracer, when set, sees every statement (tracing, statement logs, tests).
+	Tracer pgx.QueryTracer
+}
+
+// Store is a PostgreSQL database.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ domain.Store = (*Store)(nil)
+
+// Open connects and pings. It does not migrate; see Migrator.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	pc, err := pgxpool.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, errors.New("parse database url: invalid PostgreSQL URL") // the text may hold the password
+	}
+	if cfg.MaxConns > 0 {
+		pc.MaxConns = cfg.MaxConns
+	}
+	pc.ConnConfig.Tracer = cfg.Tracer
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to postgres at %s: %w", pc.ConnConfig.Host, err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Pool exposes the connection pool for its statistics.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Migrator returns the migration runner for this database.
+func (s *Store) Migrator() (*migration.Migrator, error) {
+	return migration.New(migration.Postgres, stdlib.OpenDBFromPool(s.pool), Migrations())
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error { return mapErr(s.pool.Ping(ctx)) }
+
+// Close releases the pool.
+func (s *Store) Close() { s.pool.Close() }
+
+// mapErr turns driver facts into domain kinds.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return domain.Wrap(domain.KindNotFound, "", err)
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "23505":
+			return domain.Wrap(domain.KindConflict, "", err)
+		case pe.Code == "23503":
+			return domain.Wrap(domain.KindNotFound, "", err)
+		case pe.Code[:2] == "08", pe.Code[:2] == "53", pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03":
+			// connection exceptions, insufficient resources, shutdowns
+			return domain.Wrap(domain.KindUnavailable, "", err)
+		}
+		return err
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	if errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return domain.Wrap(domain.KindUnavailable, "", err)
+	}
+	return err
+}

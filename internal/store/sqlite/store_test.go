@@ -1,0 +1,31 @@
+package sqlite_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/anirohi/anirohi-api/internal/domain"
+	"github.com/anirohi/anirohi-api/internal/store/sqlite"
+	"github.com/anirohi/anirohi-api/internal/store/storetest"
+)
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) domain.Store { return openTest(t) })
+}
+
+func openTest(t *testing.T) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatalf("Open() error = %v", err)
+	}
+	t.Cleanup(s.Close)
+	m, err := s.Migrator()
+	if err != nil {
+		t.Fatalf("Migrator() error = %v", err)
+	}
+	if _, err := m.Up(t.Context()); err != nil {
+		t.Fatalf("migrate up: %v", err)
+	}
+	return s
+}
