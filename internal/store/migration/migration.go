@@ -44,6 +44,16 @@ func New(dialect goose.Dialect, db *sql.DB, fsys fs.FS) (*Migrator, error) {
 	return &Migrator{p: p}, nil
 }
 
+// Dir returns the directory dir of an embedded file system; engines embed
+// their migrations/ directory.
+func Dir(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err) // dir is a literal embedded with the binary
+	}
+	return sub
+}
+
 // Result is one applied or rolled back step.
 type Result struct {
 	Version  int64

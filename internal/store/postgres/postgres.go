@@ -25,13 +25,7 @@ import (
 var migrations embed.FS
 
 // Migrations returns the engine's migration files.
-func Migrations() fs.FS {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // the embedded directory always exists
-	}
-	return sub
-}
+func Migrations() fs.FS { return migration.Dir(migrations, "migrations") }
 
 // Config says where the database is and how many connections to keep.
 type Config struct {

@@ -27,13 +27,7 @@ import (
 var migrations embed.FS
 
 // Migrations returns the engine's migration files.
-func Migrations() fs.FS {
-	sub, err := fs.Sub(migrations, "migrations")
-	if err != nil {
-		panic(err) // the embedded directory always exists
-	}
-	return sub
-}
+func Migrations() fs.FS { return migration.Dir(migrations, "migrations") }
 
 // Store is a SQLite database. Writes go through a one-connection pool (SQLite
 // has one writer at a time; queuing in Go beats spinning on SQLITE_BUSY);
