@@ -1,0 +1,203 @@
+package token
+
+import (
+	"encoding/base64"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+const key = "k3y-for-tests-0123456789abcdef0123456789"
+
+var now = time.Date(2026, 1, 8, 7, 0, 0, 0, time.UTC)
+
+func mustIssuer(t testing.TB, alg, key, prev string) *Issuer {
+	t.Helper()
+	i, err := NewIssuer(alg, key, prev, 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return i
+}
+
+func TestIssueVerify(t *testing.T) {
+	i := mustIssuer(t, "HS256", key, "")
+	tok, err := i.Issue(42, 7, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := i.Verify(tok, now.Add(14*time.Minute))
+	if err != nil {
+		t.Fatalf("Verify() error = %v", err)
+	}
+	want := Claims{UserID: 42, SessionID: 7, IssuedAt: now, ExpiresAt: now.Add(15 * time.Minute)}
+	if c != want {
+		t.Errorf("Verify() = %+v, want %+v", c, want)
+	}
+	other, _ := i.Issue(42, 7, now)
+	if other == tok {
+		t.Error("two tokens issued at the same instant are equal: jti is not unique")
+	}
+}
+
+// sign makes a token with arbitrary claims and method, as an attacker would.
+func sign(t *testing.T, m jwt.SigningMethod, k any, c jwt.MapClaims) string {
+	t.Helper()
+	s, err := jwt.NewWithClaims(m, c).SignedString(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestVerifyRefusesForgeries(t *testing.T) {
+	i := mustIssuer(t, "HS256", key, "")
+	good := jwt.MapClaims{"sub": "42", "sid": 7, "type": "access", "iat": now.Unix(), "exp": now.Add(time.Minute).Unix(), "jti": "x"}
+	with := func(k string, v any) jwt.MapClaims {
+		c := jwt.MapClaims{}
+		for kk, vv := range good {
+			c[kk] = vv
+		}
+		if v == nil {
+			delete(c, k)
+		} else {
+			c[k] = v
+		}
+		return c
+	}
+	none := sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, good)
+	tests := []struct {
+		name string
+		tok  string
+	}{
+		{"alg none", none},
+		{"alg none, signature stripped", strings.TrimSuffix(none, ".") + "."},
+		{"other algorithm", sign(t, jwt.SigningMethodHS512, []byte(key), good)},
+		{"wrong key", sign(t, jwt.SigningMethodHS256, []byte("another-key"), good)},
+		{"expired", sign(t, jwt.SigningMethodHS256, []byte(key), with("exp", now.Add(-time.Second).Unix()))},
+		{"no expiry", sign(t, jwt.SigningMethodHS256, []byte(key), with("exp", nil))},
+		{"refresh type", sign(t, jwt.SigningMethodHS256, []byte(key), with("type", "refresh"))},
+		{"no type", sign(t, jwt.SigningMethodHS256, []byte(key), with("type", nil))},
+		{"no sub", sign(t, jwt.SigningMethodHS256, []byte(key), with("sub", nil))},
+		{"non-numeric sub", sign(t, jwt.SigningMethodHS256, []byte(key), with("sub", "admin"))},
+		{"no session", sign(t, jwt.SigningMethodHS256, []byte(key), with("sid", nil))},
+		{"no iat", sign(t, jwt.SigningMethodHS256, []byte(key), with("iat", nil))},
+		{"garbage", "not.a.token"},
+		{"empty", ""},
+		{"huge", strings.Repeat("a", 5000)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if c, err := i.Verify(tt.tok, now); !errors.Is(err, ErrInvalid) {
+				t.Errorf("Verify() = %+v, %v; want ErrInvalid", c, err)
+			}
+		})
+	}
+	if _, err := i.Verify(sign(t, jwt.SigningMethodHS256, []byte(key), good), now); err != nil {
+		t.Errorf("control: a well-formed token was refused: %v", err)
+	}
+}
+
+func TestKeyRotation(t *testing.T) {
+	const oldKey, newKey = "old-key-0123456789abcdef0123456789", "new-key-0123456789abcdef0123456789"
+	oldTok, _ := mustIssuer(t, "HS256", oldKey, "").Issue(1, 1, now)
+	rotated := mustIssuer(t, "HS256", newKey, oldKey)
+	if _, err := rotated.Verify(oldTok, now); err != nil {
+		t.Errorf("token of the previous key refused during rotation: %v", err)
+	}
+	newTok, _ := rotated.Issue(1, 1, now)
+	if _, err := mustIssuer(t, "HS256", oldKey, "").Verify(newTok, now); err == nil {
+		t.Error("new tokens are signed with the previous key")
+	}
+	if _, err := mustIssuer(t, "HS256", newKey, "").Verify(oldTok, now); err == nil {
+		t.Error("after rotation ends, the old key's token still verifies")
+	}
+}
+
+func TestNewIssuerRefusesNonHMAC(t *testing.T) {
+	for _, alg := range []string{"none", "RS256", "ES256", ""} {
+		if _, err := NewIssuer(alg, key, "", time.Minute); err == nil {
+			t.Errorf("NewIssuer(%q) = nil error", alg)
+		}
+	}
+}
+
+func TestRefreshTokens(t *testing.T) {
+	tok, digest := NewRefresh()
+	if len(tok) != RefreshLen {
+		t.Fatalf("len(token) = %d, want %d", len(tok), RefreshLen)
+	}
+	got, ok := ParseRefresh(tok)
+	if !ok || string(got) != string(digest) {
+		t.Errorf("ParseRefresh(new token) = %x, %v; want its digest", got, ok)
+	}
+	other, _ := NewRefresh()
+	if other == tok {
+		t.Error("two refresh tokens are equal")
+	}
+	for _, bad := range []string{"", "short", tok + "x", strings.Repeat("*", RefreshLen), tok[:42] + "="} {
+		if _, ok := ParseRefresh(bad); ok {
+			t.Errorf("ParseRefresh(%q) accepted", bad)
+		}
+	}
+}
+
+func FuzzVerify(f *testing.F) {
+	i := mustIssuer(f, "HS256", key, "")
+	tok, _ := i.Issue(1, 1, now)
+	f.Add(tok)
+	f.Add("eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.")
+	f.Add("a.b.c")
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := i.Verify(s, now)
+		if err == nil && (c.UserID <= 0 || c.SessionID <= 0) {
+			t.Fatalf("Verify(%q) accepted claims %+v", s, c)
+		}
+		if err == nil && s != tok {
+			// Anything else that verifies must carry our signature.
+			parts := strings.Split(s, ".")
+			if len(parts) != 3 {
+				t.Fatalf("Verify(%q) accepted a token without three parts", s)
+			}
+		}
+	})
+}
+
+func FuzzParseRefresh(f *testing.F) {
+	tok, _ := NewRefresh()
+	f.Add(tok)
+	f.Add("")
+	f.Add(strings.Repeat("A", RefreshLen))
+	f.Fuzz(func(t *testing.T, s string) {
+		d, ok := ParseRefresh(s)
+		if !ok {
+			return
+		}
+		if len(s) != RefreshLen || len(d) != 32 {
+			t.Fatalf("ParseRefresh(%q) accepted", s)
+		}
+		if _, err := base64.RawURLEncoding.DecodeString(s); err != nil {
+			t.Fatalf("ParseRefresh(%q) accepted non-base64url", s)
+		}
+	})
+}
+
+func BenchmarkIssue(b *testing.B) {
+	i := mustIssuer(b, "HS256", key, "")
+	for b.Loop() {
+		i.Issue(42, 7, now)
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	i := mustIssuer(b, "HS256", key, "")
+	tok, _ := i.Issue(42, 7, now)
+	for b.Loop() {
+		if _, err := i.Verify(tok, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
