@@ -1,6 +1,9 @@
 package domain
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // UserStore keeps accounts.
 type UserStore interface {
@@ -13,6 +16,45 @@ type UserStore interface {
 	UserByID(ctx context.Context, id int64) (User, error)
 	// UserByEmail looks a user up by EmailKey(email); KindNotFound when none.
 	UserByEmail(ctx context.Context, email string) (User, error)
+	// SetPasswordHash replaces the user's hash; KindNotFound for an unknown id.
+	SetPasswordHash(ctx context.Context, userID int64, hash string, now time.Time) error
+	// SetUserActive enables or disables a user; KindNotFound for an unknown id.
+	SetUserActive(ctx context.Context, userID int64, active bool, now time.Time) error
+	// AuthState loads the user (without its hash), its access and its live
+	// sessions at now; KindNotFound for an unknown id.
+	AuthState(ctx context.Context, userID int64, now time.Time) (AuthState, error)
+}
+
+// SessionStore keeps sessions and their refresh tokens.
+type SessionStore interface {
+	// CreateSession stores s with its first refresh token (whose SessionID
+	// is filled in) and returns s with its id. Beyond MaxSessionsPerUser
+	// live sessions, the user's oldest are revoked in the same transaction.
+	// KindNotFound when the user does not exist.
+	CreateSession(ctx context.Context, s Session, first RefreshToken) (Session, error)
+	// RotateRefreshToken atomically exchanges the token whose digest is
+	// oldHash for next: it succeeds only if that token is its session's
+	// current one, unexpired at now, the session is live and the user
+	// active. It then marks the old token rotated at now, stores next in the
+	// same session, extends the session to next.ExpiresAt, records now as
+	// its last use with ip and userAgent, and returns the session. Of
+	// concurrent calls with one token at most one succeeds; the others, and
+	// every refused call, get KindUnauthenticated.
+	RotateRefreshToken(ctx context.Context, oldHash []byte, next RefreshToken, now time.Time, ip, userAgent string) (Session, error)
+	// RefreshToken returns the token with that digest and its session;
+	// KindNotFound when none.
+	RefreshToken(ctx context.Context, hash []byte) (RefreshToken, Session, error)
+	// Sessions lists the user's sessions that are live at now, newest first.
+	Sessions(ctx context.Context, userID int64, now time.Time) ([]Session, error)
+	// RevokeSession revokes one live session of the user at now;
+	// KindNotFound when the user has no such live session.
+	RevokeSession(ctx context.Context, userID, sessionID int64, now time.Time) error
+	// RevokeSessions revokes every live session of the user except
+	// keepSessionID (0 keeps none) and returns how many it revoked.
+	RevokeSessions(ctx context.Context, userID, keepSessionID int64, now time.Time) (int, error)
+	// PurgeSessions deletes expired tokens, expired sessions and sessions
+	// revoked before revokedBefore, and returns how many rows went.
+	PurgeSessions(ctx context.Context, now, revokedBefore time.Time) (int64, error)
 }
 
 // RoleStore reads roles and their permissions.
@@ -29,6 +71,7 @@ type RoleStore interface {
 type Store interface {
 	UserStore
 	RoleStore
+	SessionStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -62,4 +63,53 @@ func (s *Store) UserByID(ctx context.Context, id int64) (domain.User, error) {
 // UserByEmail implements domain.UserStore.
 func (s *Store) UserByEmail(ctx context.Context, email string) (domain.User, error) {
 	return scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = $1`, domain.EmailKey(email)))
+}
+
+// SetPasswordHash implements domain.UserStore.
+func (s *Store) SetPasswordHash(ctx context.Context, userID int64, hash string, now time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE users SET hashed_password = $1, updated_at = $2 WHERE id = $3`, hash, now, userID)
+	if err != nil {
+		return fmt.Errorf("set password hash: %w", mapErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return domain.E(domain.KindNotFound, "User not found")
+	}
+	return nil
+}
+
+// AuthState implements domain.UserStore, in one round trip.
+func (s *Store) AuthState(ctx context.Context, userID int64, now time.Time) (domain.AuthState, error) {
+	st := domain.AuthState{LoadedAt: now}
+	u := &st.User
+	err := s.pool.QueryRow(ctx, `
+		SELECT u.id, u.email, u.is_active, u.created_at, u.updated_at,
+			coalesce((SELECT array_agg(r.code ORDER BY r.code) FROM user_roles ur
+			          JOIN roles r ON r.id = ur.role_id AND r.is_active
+			          WHERE ur.user_id = u.id), '{}'),
+			coalesce((SELECT array_agg(DISTINCT p.code ORDER BY p.code) FROM user_roles ur
+			          JOIN roles r ON r.id = ur.role_id AND r.is_active
+			          JOIN role_permissions rp ON rp.role_id = r.id
+			          JOIN permissions p ON p.id = rp.permission_id AND p.is_active
+			          WHERE ur.user_id = u.id), '{}'),
+			coalesce((SELECT array_agg(id ORDER BY id) FROM sessions
+			          WHERE user_id = u.id AND revoked_at IS NULL AND expires_at > $2), '{}')
+		FROM users u WHERE u.id = $1`, userID, now).Scan(&u.ID, &u.Email, &u.Active, &u.CreatedAt, &u.UpdatedAt,
+		&st.Access.Roles, &st.Access.Permissions, &st.Sessions)
+	if err != nil {
+		return domain.AuthState{}, fmt.Errorf("auth state: %w", mapErr(err))
+	}
+	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+	return st, nil
+}
+
+// SetUserActive implements domain.UserStore.
+func (s *Store) SetUserActive(ctx context.Context, userID int64, active bool, now time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE users SET is_active = $1, updated_at = $2 WHERE id = $3`, active, now, userID)
+	if err != nil {
+		return fmt.Errorf("set user active: %w", mapErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return domain.E(domain.KindNotFound, "User not found")
+	}
+	return nil
 }

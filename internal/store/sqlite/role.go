@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
@@ -40,7 +41,15 @@ func (s *Store) Roles(ctx context.Context) ([]domain.Role, error) {
 
 // UserAccess implements domain.RoleStore.
 func (s *Store) UserAccess(ctx context.Context, userID int64) (domain.Access, error) {
-	rows, err := s.read.QueryContext(ctx, `
+	return userAccess(ctx, s.read, userID)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func userAccess(ctx context.Context, q querier, userID int64) (domain.Access, error) {
+	rows, err := q.QueryContext(ctx, `
 		SELECT 'r', r.code FROM user_roles ur JOIN roles r ON r.id = ur.role_id
 		WHERE ur.user_id = ?1 AND r.is_active = 1
 		UNION

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
 )
@@ -69,4 +70,62 @@ func (s *Store) UserByID(ctx context.Context, id int64) (domain.User, error) {
 // UserByEmail implements domain.UserStore.
 func (s *Store) UserByEmail(ctx context.Context, email string) (domain.User, error) {
 	return scanUser(s.read.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = ?`, domain.EmailKey(email)))
+}
+
+// SetPasswordHash implements domain.UserStore.
+func (s *Store) SetPasswordHash(ctx context.Context, userID int64, hash string, now time.Time) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE users SET hashed_password = ?, updated_at = ? WHERE id = ?`, hash, ts(now), userID)
+	if err != nil {
+		return fmt.Errorf("set password hash: %w", mapErr(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return domain.E(domain.KindNotFound, "User not found")
+	}
+	return nil
+}
+
+// AuthState implements domain.UserStore. The reads share one transaction so
+// they see one state.
+func (s *Store) AuthState(ctx context.Context, userID int64, now time.Time) (domain.AuthState, error) {
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return domain.AuthState{}, mapErr(err)
+	}
+	defer tx.Rollback()
+	st := domain.AuthState{LoadedAt: now}
+	st.User, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, userID))
+	if err != nil {
+		return domain.AuthState{}, fmt.Errorf("auth state: %w", err)
+	}
+	st.User.PasswordHash = ""
+	if st.Access, err = userAccess(ctx, tx, userID); err != nil {
+		return domain.AuthState{}, fmt.Errorf("auth state: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `
+		SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY id`, userID, ts(now))
+	if err != nil {
+		return domain.AuthState{}, fmt.Errorf("auth state: %w", mapErr(err))
+	}
+	defer rows.Close()
+	st.Sessions = []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return domain.AuthState{}, mapErr(err)
+		}
+		st.Sessions = append(st.Sessions, id)
+	}
+	return st, mapErr(rows.Err())
+}
+
+// SetUserActive implements domain.UserStore.
+func (s *Store) SetUserActive(ctx context.Context, userID int64, active bool, now time.Time) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE users SET is_active = ?, updated_at = ? WHERE id = ?`, active, ts(now), userID)
+	if err != nil {
+		return fmt.Errorf("set user active: %w", mapErr(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return domain.E(domain.KindNotFound, "User not found")
+	}
+	return nil
 }

@@ -18,6 +18,7 @@ type Opener func(t *testing.T) domain.Store
 func Run(t *testing.T, open Opener) {
 	t.Run("users", func(t *testing.T) { testUsers(t, open) })
 	t.Run("roles", func(t *testing.T) { testRoles(t, open) })
+	t.Run("sessions", func(t *testing.T) { testSessions(t, open) })
 }
 
 // now is a fixed instant with microseconds, the precision both engines keep.

@@ -1,0 +1,159 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/anirohi/anirohi-api/internal/domain"
+)
+
+const sessionColumns = `id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent, ip`
+
+func scanSession(row pgx.Row) (domain.Session, error) {
+	var s domain.Session
+	var revoked pgtype.Timestamptz
+	err := row.Scan(&s.ID, &s.UserID, &s.CreatedAt, &s.LastUsedAt, &s.ExpiresAt, &revoked, &s.UserAgent, &s.IP)
+	s.CreatedAt, s.LastUsedAt, s.ExpiresAt = s.CreatedAt.UTC(), s.LastUsedAt.UTC(), s.ExpiresAt.UTC()
+	s.RevokedAt = timeOrZero(revoked)
+	return s, mapErr(err)
+}
+
+func timeOrZero(t pgtype.Timestamptz) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
+
+// CreateSession implements domain.SessionStore.
+func (s *Store) CreateSession(ctx context.Context, sess domain.Session, first domain.RefreshToken) (domain.Session, error) {
+	// One statement: the session, its first token, and the revocation of the
+	// user's sessions beyond the limit.
+	sess, err := scanSession(s.pool.QueryRow(ctx, `
+		WITH new AS (
+			INSERT INTO sessions (user_id, created_at, last_used_at, expires_at, user_agent, ip)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			RETURNING `+sessionColumns+`
+		), tok AS (
+			INSERT INTO refresh_tokens (session_id, token_hash, created_at, expires_at)
+			SELECT id, $7, $8, $9 FROM new
+		), old AS (
+			UPDATE sessions SET revoked_at = $2
+			WHERE id IN (SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+			             ORDER BY created_at DESC, id DESC OFFSET $10 - 1)
+		)
+		SELECT `+sessionColumns+` FROM new`,
+		sess.UserID, sess.CreatedAt, sess.LastUsedAt, sess.ExpiresAt, sess.UserAgent, sess.IP,
+		first.Hash, first.CreatedAt, first.ExpiresAt, domain.MaxSessionsPerUser))
+	if err != nil {
+		return domain.Session{}, fmt.Errorf("create session: %w", err)
+	}
+	return sess, nil
+}
+
+// RotateRefreshToken implements domain.SessionStore. It is one statement:
+// the conditional UPDATE takes the token's row lock, so of concurrent
+// rotations of one token only the first finds it unrotated.
+func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next domain.RefreshToken, now time.Time, ip, userAgent string) (domain.Session, error) {
+	sess, err := scanSession(s.pool.QueryRow(ctx, `
+		WITH old AS (
+			UPDATE refresh_tokens t SET rotated_at = $2
+			FROM sessions s JOIN users u ON u.id = s.user_id
+			WHERE t.token_hash = $1 AND t.rotated_at IS NULL AND t.expires_at > $2
+			  AND s.id = t.session_id AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.is_active
+			RETURNING t.session_id
+		), tok AS (
+			INSERT INTO refresh_tokens (session_id, token_hash, created_at, expires_at)
+			SELECT session_id, $3, $4, $5 FROM old
+		)
+		UPDATE sessions SET last_used_at = $2, expires_at = $5, ip = $6, user_agent = $7
+		FROM old WHERE sessions.id = old.session_id
+		RETURNING sessions.id, sessions.user_id, sessions.created_at, sessions.last_used_at,
+		          sessions.expires_at, sessions.revoked_at, sessions.user_agent, sessions.ip`,
+		oldHash, now, next.Hash, next.CreatedAt, next.ExpiresAt, ip, userAgent))
+	if domain.KindOf(err) == domain.KindNotFound {
+		return domain.Session{}, domain.E(domain.KindUnauthenticated, "Invalid or expired refresh token")
+	}
+	if err != nil {
+		return domain.Session{}, fmt.Errorf("rotate refresh token: %w", err)
+	}
+	return sess, nil
+}
+
+// RefreshToken implements domain.SessionStore.
+func (s *Store) RefreshToken(ctx context.Context, hash []byte) (domain.RefreshToken, domain.Session, error) {
+	t := domain.RefreshToken{Hash: hash}
+	var rotated, revoked pgtype.Timestamptz
+	var sess domain.Session
+	err := s.pool.QueryRow(ctx, `
+		SELECT t.session_id, t.created_at, t.expires_at, t.rotated_at,
+		       s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at, s.revoked_at, s.user_agent, s.ip
+		FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+		WHERE t.token_hash = $1`, hash).Scan(&t.SessionID, &t.CreatedAt, &t.ExpiresAt, &rotated,
+		&sess.ID, &sess.UserID, &sess.CreatedAt, &sess.LastUsedAt, &sess.ExpiresAt, &revoked, &sess.UserAgent, &sess.IP)
+	if err != nil {
+		return domain.RefreshToken{}, domain.Session{}, fmt.Errorf("find refresh token: %w", mapErr(err))
+	}
+	t.CreatedAt, t.ExpiresAt, t.RotatedAt = t.CreatedAt.UTC(), t.ExpiresAt.UTC(), timeOrZero(rotated)
+	sess.CreatedAt, sess.LastUsedAt, sess.ExpiresAt = sess.CreatedAt.UTC(), sess.LastUsedAt.UTC(), sess.ExpiresAt.UTC()
+	sess.RevokedAt = timeOrZero(revoked)
+	return t, sess, nil
+}
+
+// Sessions implements domain.SessionStore.
+func (s *Store) Sessions(ctx context.Context, userID int64, now time.Time) ([]domain.Session, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+sessionColumns+` FROM sessions
+		WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+		ORDER BY created_at DESC, id DESC`, userID, now)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", mapErr(err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Session, error) { return scanSession(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", mapErr(err))
+	}
+	return out, nil
+}
+
+// RevokeSession implements domain.SessionStore.
+func (s *Store) RevokeSession(ctx context.Context, userID, sessionID int64, now time.Time) error {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE sessions SET revoked_at = $1
+		WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL AND expires_at > $1`, now, sessionID, userID)
+	if err != nil {
+		return fmt.Errorf("revoke session: %w", mapErr(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return domain.E(domain.KindNotFound, "Session not found")
+	}
+	return nil
+}
+
+// RevokeSessions implements domain.SessionStore.
+func (s *Store) RevokeSessions(ctx context.Context, userID, keepSessionID int64, now time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE sessions SET revoked_at = $1
+		WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL AND expires_at > $1`, now, userID, keepSessionID)
+	if err != nil {
+		return 0, fmt.Errorf("revoke sessions: %w", mapErr(err))
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// PurgeSessions implements domain.SessionStore.
+func (s *Store) PurgeSessions(ctx context.Context, now, revokedBefore time.Time) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `
+		WITH s AS (DELETE FROM sessions WHERE expires_at <= $1 OR revoked_at < $2 RETURNING 1),
+		     t AS (DELETE FROM refresh_tokens WHERE expires_at <= $1 RETURNING 1)
+		SELECT (SELECT count(*) FROM s) + (SELECT count(*) FROM t)`, now, revokedBefore).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("purge sessions: %w", mapErr(err))
+	}
+	return n, nil
+}
