@@ -7,10 +7,13 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/anirohi/anirohi-api/internal/platform/password"
 )
 
 // Config is the whole configuration, read once from the environment (and
@@ -35,6 +38,10 @@ type Config struct {
 	CookieSameSite    string
 
 	AllowedOrigins []string
+
+	Argon2          password.Params
+	HashConcurrency int
+	HashMaxWait     time.Duration
 
 	RedisURL            string
 	RedisMaxConnections int
@@ -87,6 +94,14 @@ func loadConfig(getenv func(string) string) (Config, *envReader, error) {
 		CookieSameSite:    e.oneOf("COOKIE_SAMESITE", "lax", "lax", "strict", "none"),
 
 		AllowedOrigins: e.origins("ALLOWED_ORIGINS", "http://localhost:3000"),
+
+		Argon2: password.Params{
+			MemoryKiB:   uint32(e.integer("PASSWORD_ARGON2_MEMORY_KIB", int(password.DefaultParams.MemoryKiB), 19*1024, 4<<20)),
+			Iterations:  uint32(e.integer("PASSWORD_ARGON2_ITERATIONS", int(password.DefaultParams.Iterations), 2, 100)),
+			Parallelism: uint8(e.integer("PASSWORD_ARGON2_PARALLELISM", int(password.DefaultParams.Parallelism), 1, 16)),
+		},
+		HashConcurrency: e.integer("PASSWORD_HASH_CONCURRENCY", runtime.GOMAXPROCS(0), 1, 1024),
+		HashMaxWait:     e.seconds("PASSWORD_HASH_MAX_WAIT_SECONDS", 5, 1, 60),
 
 		RedisURL:            e.str("REDIS_URL", ""),
 		RedisMaxConnections: e.integer("REDIS_MAX_CONNECTIONS", 10, 1, 10000),

@@ -9,11 +9,15 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/anirohi/anirohi-api/internal/app"
 	"github.com/anirohi/anirohi-api/internal/domain"
 	"github.com/anirohi/anirohi-api/internal/httpapi"
 	"github.com/anirohi/anirohi-api/internal/platform/logging"
+	"github.com/anirohi/anirohi-api/internal/platform/password"
+	"github.com/anirohi/anirohi-api/internal/platform/token"
 	"github.com/anirohi/anirohi-api/internal/store/migration"
 	"github.com/anirohi/anirohi-api/internal/store/postgres"
 	"github.com/anirohi/anirohi-api/internal/store/sqlite"
@@ -42,11 +46,25 @@ func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Wr
 	}
 	defer store.Close()
 
+	tokens, err := token.NewIssuer(cfg.Algorithm, cfg.SecretKey, cfg.SecretKeyPrevious, cfg.AccessTTL)
+	if err != nil {
+		return err
+	}
+	clock := systemClock{}
+	access := app.NewAccess(store, clock, 3*time.Second)
+	auth, err := app.NewAuth(ctx, store, access, password.NewHasher(cfg.Argon2, cfg.HashConcurrency, cfg.HashMaxWait),
+		tokens, clock, app.AuthConfig{RefreshTTL: cfg.RefreshTTL, ReuseGrace: cfg.RefreshReuseGrace}, nil)
+	if err != nil {
+		return err
+	}
+
 	srv := httpapi.NewServer(httpapi.Config{
 		AppName:        cfg.AppName,
 		Version:        cfg.Version,
 		AllowedOrigins: cfg.AllowedOrigins,
 		CookieSecure:   cfg.CookieSecure,
+		CookieSameSite: sameSite(cfg.CookieSameSite),
+		RefreshTTL:     cfg.RefreshTTL,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 	}, httpapi.Deps{
 		Logger: logging.Named(root, "anirohi.http"),
@@ -54,8 +72,52 @@ func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Wr
 			{Name: "database", Run: store.Ping},
 			{Name: "redis"},
 		},
+		Auth: auth,
 	})
+
+	var jobs sync.WaitGroup
+	defer jobs.Wait() // before the store closes
+	jobCtx, stopJobs := context.WithCancel(context.Background())
+	defer stopJobs()
+	jobs.Go(func() { purgeSessions(jobCtx, auth, log) })
 	return listenAndServe(ctx, cfg, srv, log)
+}
+
+// purgeSessions deletes dead sessions and tokens every ten minutes until
+// ctx ends.
+func purgeSessions(ctx context.Context, auth *app.Auth, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		n, err := auth.PurgeSessions(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("session purge failed", slog.String("error", err.Error()))
+		case n > 0:
+			log.Info("sessions purged", slog.Int64("rows", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// systemClock is the real time, at the microsecond precision both
+// databases keep.
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+func sameSite(v string) http.SameSite {
+	switch v {
+	case "strict":
+		return http.SameSiteStrictMode
+	case "none":
+		return http.SameSiteNoneMode
+	}
+	return http.SameSiteLaxMode
 }
 
 func warnAboutConfig(log *slog.Logger, cfg Config, known *envReader, env environ) {

@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
+
+	"github.com/anirohi/anirohi-api/internal/app"
 )
 
 // Config is what the HTTP layer needs to know from the configuration.
@@ -15,8 +18,10 @@ type Config struct {
 	AppName        string
 	Version        string
 	AllowedOrigins []string
-	CookieSecure   bool  // also switches HSTS on
-	MaxBodyBytes   int64 // request bodies above this are 413
+	CookieSecure   bool          // also switches HSTS on
+	CookieSameSite http.SameSite // of the refresh cookie
+	RefreshTTL     time.Duration // refresh cookie Max-Age
+	MaxBodyBytes   int64         // request bodies above this are 413
 }
 
 // Check is one readiness probe: Name appears in /ready's checks.
@@ -29,6 +34,7 @@ type Check struct {
 type Deps struct {
 	Logger *slog.Logger
 	Ready  []Check
+	Auth   *app.Auth
 }
 
 // Server is the service's http.Handler.

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/anirohi/anirohi-api/internal/app"
 	"github.com/anirohi/anirohi-api/internal/domain"
 	"github.com/anirohi/anirohi-api/internal/platform/logging"
 )
@@ -26,11 +26,13 @@ func testConfig() Config {
 	}
 }
 
-// newBareServer is a Server with only the system routes plus test routes
-// that panic and echo a decoded body.
+// newBareServer is the test API plus routes that panic and echo a decoded
+// body, with cfg's HTTP settings.
 func newBareServer(t *testing.T, cfg Config) *Server {
 	t.Helper()
-	s := NewServer(cfg, Deps{Logger: logging.Discard()})
+	s := newTestAPI(t, func(c *Config, _ *app.AuthConfig) {
+		c.AllowedOrigins, c.CookieSecure, c.MaxBodyBytes = cfg.AllowedOrigins, cfg.CookieSecure, cfg.MaxBodyBytes
+	}).srv
 	s.mux.Handle("GET /test/panic", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
 	s.mux.Handle("POST /test/echo", apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		in, err := decode[echoRequest](r)
@@ -156,8 +158,8 @@ func TestErrorEnvelopes(t *testing.T) {
 }
 
 func TestPanicIsLoggedWithStack(t *testing.T) {
-	var logs bytes.Buffer
-	s := NewServer(testConfig(), Deps{Logger: logging.New(&logs, 0)})
+	api := newTestAPI(t)
+	s, logs := api.srv, api.logs
 	s.mux.Handle("GET /test/panic", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
 	w := do(t, s, httptest.NewRequest("GET", "/test/panic", nil))
 	if w.Code != 500 {

@@ -34,8 +34,9 @@ const (
 	keyLen  = 32
 )
 
-// ErrBusy means every hashing slot stayed taken for the whole wait.
-var ErrBusy = errors.New("password hashing is saturated")
+// ErrBusy means every hashing slot stayed taken for the whole wait. It
+// wraps context.DeadlineExceeded: the caller's time ran out.
+var ErrBusy = fmt.Errorf("password hashing is saturated: %w", context.DeadlineExceeded)
 
 // Hasher hashes and verifies passwords, at most Concurrency at a time.
 type Hasher struct {

@@ -15,14 +15,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Claims are what an access token says.
-type Claims struct {
-	UserID    int64
-	SessionID int64
-	IssuedAt  time.Time
-	ExpiresAt time.Time
-}
-
 // Issuer signs access tokens with the current key and verifies them with
 // the current or the previous key, using one pinned algorithm.
 type Issuer struct {
@@ -46,8 +38,8 @@ func NewIssuer(alg, key, previous string, ttl time.Duration) (*Issuer, error) {
 	return &Issuer{method: m, keys: keys, ttl: ttl, methods: []string{m.Alg()}}, nil
 }
 
-// TTL is how long an access token lives.
-func (i *Issuer) TTL() time.Duration { return i.ttl }
+// AccessTTL is how long an access token lives.
+func (i *Issuer) AccessTTL() time.Duration { return i.ttl }
 
 type claims struct {
 	jwt.RegisteredClaims
@@ -55,8 +47,9 @@ type claims struct {
 	SessionID int64  `json:"sid"`
 }
 
-// Issue signs an access token for the user's session, valid from now for TTL.
-func (i *Issuer) Issue(userID, sessionID int64, now time.Time) (string, error) {
+// IssueAccess signs an access token for the user's session, valid from
+// now for AccessTTL.
+func (i *Issuer) IssueAccess(userID, sessionID int64, now time.Time) (string, error) {
 	c := claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   strconv.FormatInt(userID, 10),
@@ -73,13 +66,12 @@ func (i *Issuer) Issue(userID, sessionID int64, now time.Time) (string, error) {
 // ErrInvalid is every reason a token is refused; the cause is wrapped for logs.
 var ErrInvalid = errors.New("invalid access token")
 
-// Verify checks the signature (algorithm pinned), expiry at now, type and
-// subject, and returns the claims.
-func (i *Issuer) Verify(tok string, now time.Time) (Claims, error) {
+// VerifyAccess checks the signature (algorithm pinned), expiry at now,
+// type and subject, and returns who the token is for.
+func (i *Issuer) VerifyAccess(tok string, now time.Time) (userID, sessionID int64, issuedAt time.Time, err error) {
 	if len(tok) > 4096 {
-		return Claims{}, fmt.Errorf("%w: too long", ErrInvalid)
+		return 0, 0, time.Time{}, fmt.Errorf("%w: too long", ErrInvalid)
 	}
-	var err error
 	for _, key := range i.keys {
 		var c claims
 		p := jwt.NewParser(jwt.WithValidMethods(i.methods), jwt.WithTimeFunc(func() time.Time { return now }),
@@ -92,18 +84,18 @@ func (i *Issuer) Verify(tok string, now time.Time) (Claims, error) {
 			break // only a signature mismatch is worth the previous key
 		}
 	}
-	return Claims{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	return 0, 0, time.Time{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 }
 
-func (c claims) result() (Claims, error) {
+func (c claims) result() (userID, sessionID int64, issuedAt time.Time, err error) {
 	if c.Type != "access" {
-		return Claims{}, fmt.Errorf("%w: type %q", ErrInvalid, c.Type)
+		return 0, 0, time.Time{}, fmt.Errorf("%w: type %q", ErrInvalid, c.Type)
 	}
 	uid, err := strconv.ParseInt(c.Subject, 10, 64)
 	if err != nil || uid <= 0 || c.SessionID <= 0 || c.IssuedAt == nil {
-		return Claims{}, fmt.Errorf("%w: bad subject or session", ErrInvalid)
+		return 0, 0, time.Time{}, fmt.Errorf("%w: bad subject or session", ErrInvalid)
 	}
-	return Claims{UserID: uid, SessionID: c.SessionID, IssuedAt: c.IssuedAt.UTC(), ExpiresAt: c.ExpiresAt.UTC()}, nil
+	return uid, c.SessionID, c.IssuedAt.UTC(), nil
 }
 
 func randomID() string {
@@ -117,7 +109,7 @@ func randomID() string {
 const RefreshLen = 43
 
 // NewRefresh returns a new refresh token and its digest.
-func NewRefresh() (tok string, digest []byte) {
+func (*Issuer) NewRefresh() (tok string, digest []byte) {
 	var b [32]byte
 	rand.Read(b[:])
 	tok = base64.RawURLEncoding.EncodeToString(b[:])
@@ -133,7 +125,7 @@ func Digest(tok string) []byte {
 
 // ParseRefresh checks that a presented refresh token (a cookie value) has
 // the shape of one this package made, so that garbage costs no lookup.
-func ParseRefresh(s string) ([]byte, bool) {
+func (*Issuer) ParseRefresh(s string) ([]byte, bool) {
 	if len(s) != RefreshLen {
 		return nil, false
 	}

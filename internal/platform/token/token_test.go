@@ -25,19 +25,21 @@ func mustIssuer(t testing.TB, alg, key, prev string) *Issuer {
 
 func TestIssueVerify(t *testing.T) {
 	i := mustIssuer(t, "HS256", key, "")
-	tok, err := i.Issue(42, 7, now)
+	tok, err := i.IssueAccess(42, 7, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := i.Verify(tok, now.Add(14*time.Minute))
+	uid, sid, iat, err := i.VerifyAccess(tok, now.Add(14*time.Minute))
 	if err != nil {
-		t.Fatalf("Verify() error = %v", err)
+		t.Fatalf("VerifyAccess() error = %v", err)
 	}
-	want := Claims{UserID: 42, SessionID: 7, IssuedAt: now, ExpiresAt: now.Add(15 * time.Minute)}
-	if c != want {
-		t.Errorf("Verify() = %+v, want %+v", c, want)
+	if uid != 42 || sid != 7 || !iat.Equal(now) || iat.Location() != time.UTC {
+		t.Errorf("VerifyAccess() = %d, %d, %v; want 42, 7, %v", uid, sid, iat, now)
 	}
-	other, _ := i.Issue(42, 7, now)
+	if _, _, _, err := i.VerifyAccess(tok, now.Add(15*time.Minute)); err == nil {
+		t.Error("VerifyAccess() at expiry accepted the token")
+	}
+	other, _ := i.IssueAccess(42, 7, now)
 	if other == tok {
 		t.Error("two tokens issued at the same instant are equal: jti is not unique")
 	}
@@ -91,28 +93,28 @@ func TestVerifyRefusesForgeries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if c, err := i.Verify(tt.tok, now); !errors.Is(err, ErrInvalid) {
-				t.Errorf("Verify() = %+v, %v; want ErrInvalid", c, err)
+			if uid, _, _, err := i.VerifyAccess(tt.tok, now); !errors.Is(err, ErrInvalid) {
+				t.Errorf("VerifyAccess() = %d, %v; want ErrInvalid", uid, err)
 			}
 		})
 	}
-	if _, err := i.Verify(sign(t, jwt.SigningMethodHS256, []byte(key), good), now); err != nil {
+	if _, _, _, err := i.VerifyAccess(sign(t, jwt.SigningMethodHS256, []byte(key), good), now); err != nil {
 		t.Errorf("control: a well-formed token was refused: %v", err)
 	}
 }
 
 func TestKeyRotation(t *testing.T) {
 	const oldKey, newKey = "old-key-0123456789abcdef0123456789", "new-key-0123456789abcdef0123456789"
-	oldTok, _ := mustIssuer(t, "HS256", oldKey, "").Issue(1, 1, now)
+	oldTok, _ := mustIssuer(t, "HS256", oldKey, "").IssueAccess(1, 1, now)
 	rotated := mustIssuer(t, "HS256", newKey, oldKey)
-	if _, err := rotated.Verify(oldTok, now); err != nil {
+	if _, _, _, err := rotated.VerifyAccess(oldTok, now); err != nil {
 		t.Errorf("token of the previous key refused during rotation: %v", err)
 	}
-	newTok, _ := rotated.Issue(1, 1, now)
-	if _, err := mustIssuer(t, "HS256", oldKey, "").Verify(newTok, now); err == nil {
+	newTok, _ := rotated.IssueAccess(1, 1, now)
+	if _, _, _, err := mustIssuer(t, "HS256", oldKey, "").VerifyAccess(newTok, now); err == nil {
 		t.Error("new tokens are signed with the previous key")
 	}
-	if _, err := mustIssuer(t, "HS256", newKey, "").Verify(oldTok, now); err == nil {
+	if _, _, _, err := mustIssuer(t, "HS256", newKey, "").VerifyAccess(oldTok, now); err == nil {
 		t.Error("after rotation ends, the old key's token still verifies")
 	}
 }
@@ -126,20 +128,21 @@ func TestNewIssuerRefusesNonHMAC(t *testing.T) {
 }
 
 func TestRefreshTokens(t *testing.T) {
-	tok, digest := NewRefresh()
+	i := mustIssuer(t, "HS256", key, "")
+	tok, digest := i.NewRefresh()
 	if len(tok) != RefreshLen {
 		t.Fatalf("len(token) = %d, want %d", len(tok), RefreshLen)
 	}
-	got, ok := ParseRefresh(tok)
+	got, ok := i.ParseRefresh(tok)
 	if !ok || string(got) != string(digest) {
 		t.Errorf("ParseRefresh(new token) = %x, %v; want its digest", got, ok)
 	}
-	other, _ := NewRefresh()
+	other, _ := i.NewRefresh()
 	if other == tok {
 		t.Error("two refresh tokens are equal")
 	}
 	for _, bad := range []string{"", "short", tok + "x", strings.Repeat("*", RefreshLen), tok[:42] + "="} {
-		if _, ok := ParseRefresh(bad); ok {
+		if _, ok := i.ParseRefresh(bad); ok {
 			t.Errorf("ParseRefresh(%q) accepted", bad)
 		}
 	}
@@ -147,14 +150,14 @@ func TestRefreshTokens(t *testing.T) {
 
 func FuzzVerify(f *testing.F) {
 	i := mustIssuer(f, "HS256", key, "")
-	tok, _ := i.Issue(1, 1, now)
+	tok, _ := i.IssueAccess(1, 1, now)
 	f.Add(tok)
 	f.Add("eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.")
 	f.Add("a.b.c")
 	f.Fuzz(func(t *testing.T, s string) {
-		c, err := i.Verify(s, now)
-		if err == nil && (c.UserID <= 0 || c.SessionID <= 0) {
-			t.Fatalf("Verify(%q) accepted claims %+v", s, c)
+		uid, sid, _, err := i.VerifyAccess(s, now)
+		if err == nil && (uid <= 0 || sid <= 0) {
+			t.Fatalf("VerifyAccess(%q) accepted ids %d, %d", s, uid, sid)
 		}
 		if err == nil && s != tok {
 			// Anything else that verifies must carry our signature.
@@ -167,12 +170,13 @@ func FuzzVerify(f *testing.F) {
 }
 
 func FuzzParseRefresh(f *testing.F) {
-	tok, _ := NewRefresh()
+	i := mustIssuer(f, "HS256", key, "")
+	tok, _ := i.NewRefresh()
 	f.Add(tok)
 	f.Add("")
 	f.Add(strings.Repeat("A", RefreshLen))
 	f.Fuzz(func(t *testing.T, s string) {
-		d, ok := ParseRefresh(s)
+		d, ok := i.ParseRefresh(s)
 		if !ok {
 			return
 		}
@@ -188,15 +192,15 @@ func FuzzParseRefresh(f *testing.F) {
 func BenchmarkIssue(b *testing.B) {
 	i := mustIssuer(b, "HS256", key, "")
 	for b.Loop() {
-		i.Issue(42, 7, now)
+		i.IssueAccess(42, 7, now)
 	}
 }
 
 func BenchmarkVerify(b *testing.B) {
 	i := mustIssuer(b, "HS256", key, "")
-	tok, _ := i.Issue(42, 7, now)
+	tok, _ := i.IssueAccess(42, 7, now)
 	for b.Loop() {
-		if _, err := i.Verify(tok, now); err != nil {
+		if _, _, _, err := i.VerifyAccess(tok, now); err != nil {
 			b.Fatal(err)
 		}
 	}

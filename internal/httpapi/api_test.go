@@ -1,0 +1,234 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/anirohi/anirohi-api/internal/app"
+	"github.com/anirohi/anirohi-api/internal/domain"
+	"github.com/anirohi/anirohi-api/internal/platform/logging"
+	"github.com/anirohi/anirohi-api/internal/platform/password"
+	"github.com/anirohi/anirohi-api/internal/platform/token"
+	"github.com/anirohi/anirohi-api/internal/store/sqlite"
+)
+
+// testClock is a settable clock shared by the app under test.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// countingHasher counts hash verifications, to compare the work of login
+// paths without measuring time.
+type countingHasher struct {
+	app.Hasher
+	verifies atomic.Int64
+}
+
+func (h *countingHasher) Verify(ctx context.Context, hash, pw string) (bool, bool, error) {
+	h.verifies.Add(1)
+	return h.Hasher.Verify(ctx, hash, pw)
+}
+
+// testAPI is the whole HTTP API wired to real use cases on a fresh SQLite
+// database, with a fast hasher and a settable clock.
+type testAPI struct {
+	t      *testing.T
+	srv    *Server
+	store  domain.Store
+	clock  *testClock
+	hasher *countingHasher
+	logs   *bytes.Buffer
+}
+
+type apiOption func(*Config, *app.AuthConfig)
+
+func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "api.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	m, _ := s.Migrator()
+	if _, err := m.Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return newTestAPIOn(t, s, opts...)
+}
+
+func newTestAPIOn(t *testing.T, store domain.Store, opts ...apiOption) *testAPI {
+	t.Helper()
+	cfg := Config{
+		AppName:        "Anirohi API",
+		Version:        "1.0.0",
+		AllowedOrigins: []string{"http://localhost:3000"},
+		CookieSameSite: http.SameSiteLaxMode,
+		RefreshTTL:     30 * 24 * time.Hour,
+		MaxBodyBytes:   1 << 20,
+	}
+	authCfg := app.AuthConfig{RefreshTTL: 30 * 24 * time.Hour, ReuseGrace: 10 * time.Second}
+	for _, o := range opts {
+		o(&cfg, &authCfg)
+	}
+	clock := &testClock{now: time.Date(2026, 1, 8, 7, 0, 0, 0, time.UTC)}
+	hasher := &countingHasher{Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}, 4, time.Second)}
+	tokens, err := token.NewIssuer("HS256", "test-key-0123456789abcdef0123456789", "", 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := app.NewAuth(t.Context(), store, app.NewAccess(store, clock, 3*time.Second), hasher, tokens, clock, authCfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &bytes.Buffer{}
+	srv := NewServer(cfg, Deps{Logger: logging.New(&syncWriter{w: logs}, -4), Auth: auth})
+	return &testAPI{t: t, srv: srv, store: store, clock: clock, hasher: hasher, logs: logs}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+// response is a finished exchange.
+type response struct {
+	*httptest.ResponseRecorder
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body.Bytes(), v); err != nil {
+		t.Fatalf("body %q is not the expected JSON: %v", r.Body.String(), err)
+	}
+}
+
+func (r response) cookie(name string) *http.Cookie {
+	for _, c := range r.Result().Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// req is one request to the API; the zero value is a GET without auth.
+type req struct {
+	method, path string
+	body         any // marshalled to JSON unless a string
+	token        string
+	cookie       string // refresh token
+	header       map[string]string
+}
+
+func (a *testAPI) do(rq req) response {
+	a.t.Helper()
+	var body io.Reader
+	switch b := rq.body.(type) {
+	case nil:
+	case string:
+		body = strings.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		body = bytes.NewReader(data)
+	}
+	if rq.method == "" {
+		rq.method = http.MethodGet
+	}
+	r := httptest.NewRequest(rq.method, rq.path, body)
+	if body != nil {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if rq.token != "" {
+		r.Header.Set("Authorization", "Bearer "+rq.token)
+	}
+	if rq.cookie != "" {
+		r.AddCookie(&http.Cookie{Name: refreshCookie, Value: rq.cookie})
+	}
+	for k, v := range rq.header {
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	a.srv.ServeHTTP(w, r)
+	return response{w}
+}
+
+// wantStatus fails the test unless the response has the status.
+func (r response) wantStatus(t *testing.T, status int) response {
+	t.Helper()
+	if r.Code != status {
+		t.Fatalf("status = %d, want %d; body %s", r.Code, status, r.Body.String())
+	}
+	return r
+}
+
+// wantError checks the envelope of an error response.
+func (r response) wantError(t *testing.T, status int, code, message string) {
+	t.Helper()
+	r.wantStatus(t, status)
+	var body errorBody
+	r.json(t, &body)
+	if body.Error.Code != code || body.Error.Message != message || body.Detail != message {
+		t.Errorf("error = %s %q (detail %q), want %s %q", body.Error.Code, body.Error.Message, body.Detail, code, message)
+	}
+	if body.Error.TraceID == "" || body.Error.TraceID != r.Header().Get("X-Trace-ID") {
+		t.Errorf("trace_id %q does not match X-Trace-ID %q", body.Error.TraceID, r.Header().Get("X-Trace-ID"))
+	}
+}
+
+// session is a logged-in client: its access token and refresh cookie.
+type session struct {
+	access, refresh string
+}
+
+func (a *testAPI) register(email, pw string) session {
+	a.t.Helper()
+	return a.sessionFrom(a.do(req{method: "POST", path: "/api/v1/auth/register", body: credentials{email, pw}}).wantStatus(a.t, 201))
+}
+
+func (a *testAPI) login(email, pw string) session {
+	a.t.Helper()
+	return a.sessionFrom(a.do(req{method: "POST", path: "/api/v1/auth/login", body: credentials{email, pw}}).wantStatus(a.t, 200))
+}
+
+func (a *testAPI) sessionFrom(r response) session {
+	a.t.Helper()
+	var tr tokenResponse
+	r.json(a.t, &tr)
+	c := r.cookie(refreshCookie)
+	if tr.AccessToken == "" || c == nil || c.Value == "" {
+		a.t.Fatalf("no tokens in %s", r.Body.String())
+	}
+	return session{access: tr.AccessToken, refresh: c.Value}
+}
