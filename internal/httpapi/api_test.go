@@ -55,7 +55,7 @@ func (h *countingHasher) Verify(ctx context.Context, hash, pw string) (bool, boo
 // testAPI is the whole HTTP API wired to real use cases on a fresh SQLite
 // database, with a fast hasher and a settable clock.
 type testAPI struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	store  domain.Store
 	clock  *testClock
@@ -65,7 +65,7 @@ type testAPI struct {
 
 type apiOption func(*Config, *app.AuthConfig)
 
-func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
+func newTestAPI(t testing.TB, opts ...apiOption) *testAPI {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "api.db"))
 	if err != nil {
@@ -79,7 +79,7 @@ func newTestAPI(t *testing.T, opts ...apiOption) *testAPI {
 	return newTestAPIOn(t, s, opts...)
 }
 
-func newTestAPIOn(t *testing.T, store domain.Store, opts ...apiOption) *testAPI {
+func newTestAPIOn(t testing.TB, store domain.Store, opts ...apiOption) *testAPI {
 	t.Helper()
 	cfg := Config{
 		AppName:        "Anirohi API",
@@ -124,7 +124,7 @@ type response struct {
 	*httptest.ResponseRecorder
 }
 
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body.Bytes(), v); err != nil {
 		t.Fatalf("body %q is not the expected JSON: %v", r.Body.String(), err)
@@ -185,7 +185,7 @@ func (a *testAPI) do(rq req) response {
 }
 
 // wantStatus fails the test unless the response has the status.
-func (r response) wantStatus(t *testing.T, status int) response {
+func (r response) wantStatus(t testing.TB, status int) response {
 	t.Helper()
 	if r.Code != status {
 		t.Fatalf("status = %d, want %d; body %s", r.Code, status, r.Body.String())
@@ -194,7 +194,7 @@ func (r response) wantStatus(t *testing.T, status int) response {
 }
 
 // wantError checks the envelope of an error response.
-func (r response) wantError(t *testing.T, status int, code, message string) {
+func (r response) wantError(t testing.TB, status int, code, message string) {
 	t.Helper()
 	r.wantStatus(t, status)
 	var body errorBody
@@ -231,4 +231,22 @@ func (a *testAPI) sessionFrom(r response) session {
 		a.t.Fatalf("no tokens in %s", r.Body.String())
 	}
 	return session{access: tr.AccessToken, refresh: c.Value}
+}
+
+// BenchmarkMe is an authenticated request end to end through the handler
+// (the auth state cached), with logs discarded.
+func BenchmarkMe(b *testing.B) {
+	api := newTestAPI(b)
+	s := api.register("bench@example.com", pw)
+	api.srv.log = logging.Discard()
+	r := httptest.NewRequest("GET", "/api/v1/users/me", nil)
+	r.Header.Set("Authorization", "Bearer "+s.access)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		api.srv.ServeHTTP(w, r)
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+	}
 }

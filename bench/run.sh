@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# run.sh — load runs of the Anirohi API on PostgreSQL beside their same-run
+# baselines: the bare limits server and pgbench from ../shared/bench.
+#
+#   bench/run.sh [-s refresh,me,library,progress] [-c "16 64"] [-d 15] [-w 3] [-r 1] [-t 2]
+#
+# Scenarios (ours ← baseline):
+#   refresh   POST /api/v1/auth/refresh, a never-used cookie token each time ← limits POST /progress (one upsert)
+#   me        GET  /api/v1/users/me                                          ← limits GET /jwt (JWT verify only)
+#   library   GET  /api/v1/me/library (50 items)                             ← limits GET /library, pgbench select
+#   progress  PUT  /api/v1/me/progress/{episode} (+ history, one transaction) ← limits POST /progress, pgbench upsert
+#
+# Needs wrk, pgbench/psql, PostgreSQL on 127.0.0.1:5432 (trust auth) and Go.
+# Creates the databases anirohi_bench and anirohi_limits (dropped first).
+# Extra server settings come from the environment as ANIROHI_<VAR>=value.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
+. "$SHARED/lib.sh"
+
+SCEN=refresh,me,library,progress CONNS="16 64" DUR=15 WARM=3 REPEAT=1 THREADS=2
+while getopts "s:c:d:w:r:t:h" o; do
+  case $o in
+    s) SCEN=$OPTARG ;; c) CONNS=$OPTARG ;; d) DUR=$OPTARG ;; w) WARM=$OPTARG ;;
+    r) REPEAT=$OPTARG ;; t) THREADS=$OPTARG ;; *) sed -n '2,17p' "$0"; exit 2 ;;
+  esac
+done
+command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
+
+OUT=$ROOT/bench/out
+mkdir -p "$OUT"
+PG=postgres://postgres@127.0.0.1:5432
+OURS_DB=$PG/anirohi_bench?sslmode=disable LIMITS_DB=$PG/anirohi_limits?sslmode=disable
+SECRET=bench-secret-$(date +%s)-0123456789abcdef0123456789
+OURS=http://127.0.0.1:8000 LIMITS=http://127.0.0.1:8090
+export BENCH_LUA_DIR=$SHARED/wrk BENCH_THREADS=$THREADS
+
+echo "building" >&2
+(cd "$ROOT" && go build -o "$OUT/anirohi" ./cmd/anirohi && go build -o "$OUT/prep" ./bench/prep)
+(cd "$SHARED/limits" && go build -o "$OUT/limits" .)
+
+for db in anirohi_bench anirohi_limits; do
+  psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+done
+ENV_OURS=(ENV=test DATABASE_URL="$OURS_DB" SECRET_KEY="$SECRET" HOST=127.0.0.1 PORT=8000 DB_POOL_SIZE=16 RATE_LIMIT_ENABLED=false)
+for kv in $(env | grep '^ANIROHI_' | sed 's/^ANIROHI_//'); do ENV_OURS+=("$kv"); done
+env "${ENV_OURS[@]}" "$OUT/anirohi" migrate up >/dev/null
+echo "seeding" >&2
+"$OUT/prep" -db "$OURS_DB" -secret "$SECRET" -users 10000 -tokens "$OUT/tokens.txt"
+"$OUT/limits" seed -db "$LIMITS_DB" -users 10000 2>/dev/null
+"$OUT/limits" mint -users 10000 > "$OUT/limits-tokens.txt"
+
+env "${ENV_OURS[@]}" "$OUT/anirohi" > "$OUT/anirohi.log" 2>&1 & OURS_PID=$!
+"$OUT/limits" serve -addr 127.0.0.1:8090 -db "$LIMITS_DB" -pool 16 > "$OUT/limits.log" 2>&1 & LIMITS_PID=$!
+trap 'kill $OURS_PID $LIMITS_PID 2>/dev/null; wait 2>/dev/null' EXIT
+for u in $OURS/health $LIMITS/hello; do
+  for _ in $(seq 100); do curl -sf "$u" >/dev/null && break; sleep 0.1; done
+done
+PGPID=$(port_pid 5432)
+
+ROWS=()
+# measure LABEL PID URL SCRIPT [env...]: warm-up, then one measured wrk run
+measure() {
+  local label=$1 pid=$2 url=$3 script=$4 c=$5 r=$6; shift 6
+  env "$@" wrk -t"$THREADS" -c"$c" -d"${WARM}s" -s "$script" "$url" >/dev/null 2>&1 || true
+  [ -n "${REFILL:-}" ] && eval "$REFILL"
+  wait_quiet
+  local s0 p0 t0 s1 p1 t1
+  s0=$(tree_ticks "$pid"); p0=$(tree_ticks "$PGPID"); t0=$(date +%s.%N)
+  env "$@" wrk -t"$THREADS" -c"$c" -d"${DUR}s" --latency -s "$script" "$url" > "$OUT/$label-c$c-r$r.txt" 2>&1 || true
+  t1=$(date +%s.%N); sleep 0.5
+  s1=$(tree_ticks "$pid"); p1=$(tree_ticks "$PGPID")
+  local secs line
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+  line=$(sed -n 's/^BENCHRESULT //p' "$OUT/$label-c$c-r$r.txt")
+  local requests=0 rps=0 p50_ms=0 p99_ms=0 err_connect=0 err_read=0 err_write=0 err_status=0 err_timeout=0 extra_bad=0 extra_starved=0
+  eval "$(echo "$line" | tr ' ' '\n' | grep -E '^(requests|rps|p50_ms|p99_ms|err_[a-z]+|extra_[a-z]+)=')"
+  local errs=$(( err_connect + err_read + err_write + err_status + err_timeout + extra_bad + extra_starved ))
+  ROWS+=("| $label | $c | $r | $rps | $p50_ms | $p99_ms | $errs | $(ticks_pct $(( s1 - s0 )) "$secs") | $(ticks_pct $(( p1 - p0 )) "$secs") |")
+  echo "  $label c=$c run $r: rps=$rps p50=${p50_ms}ms p99=${p99_ms}ms errors=$errs" >&2
+}
+
+refill_refresh() { "$OUT/prep" -db "$OURS_DB" -secret "$SECRET" -users 0 -refresh $(( $1 + 2 * THREADS + 2 )) -refresh-out "$OUT/refresh.txt"; }
+
+IFS=, read -ra LIST <<< "$SCEN"
+for sc in "${LIST[@]}"; do
+  for c in $CONNS; do
+    for ((r = 1; r <= REPEAT; r++)); do
+      case $sc in
+        refresh)
+          refill_refresh "$c"
+          REFILL="refill_refresh $c" measure ours-refresh "$OURS_PID" "$OURS" "$ROOT/bench/wrk/refresh.lua" "$c" "$r" BENCH_TOKENS_FILE="$OUT/refresh.txt"
+          measure limits-progress "$LIMITS_PID" "$LIMITS" "$SHARED/wrk/progress.lua" "$c" "$r" BENCH_TOKENS_FILE="$OUT/limits-tokens.txt" BENCH_PATH=/progress ;;
+        me)
+          measure ours-me "$OURS_PID" "$OURS" "$SHARED/wrk/bearer.lua" "$c" "$r" BENCH_TOKENS_FILE="$OUT/tokens.txt" BENCH_PATH=/api/v1/users/me
+          measure limits-jwt "$LIMITS_PID" "$LIMITS" "$SHARED/wrk/bearer.lua" "$c" "$r" BENCH_TOKENS_FILE="$OUT/limits-tokens.txt" BENCH_PATH=/jwt ;;
+        library)
+          measure ours-library "$OURS_PID" "$OURS" "$SHARED/wrk/bearer.lua" "$c" "$r" BENCH_TOKENS_FILE="$OUT/tokens.txt" BENCH_PATH=/api/v1/me/library
+          measure limits-library "$LIMITS_PID" "$LIMITS" "$SHARED/wrk/bearer.lua" "$c" "$r" BENCH_TOKENS_FILE="$OUT/limits-tokens.txt" BENCH_PATH=/library ;;
+        progress)
+          measure ours-progress "$OURS_PID" "$OURS" "$ROOT/bench/wrk/progress.lua" "$c" "$r" BENCH_TOKENS_FILE="$OUT/tokens.txt"
+          measure limits-progress "$LIMITS_PID" "$LIMITS" "$SHARED/wrk/progress.lua" "$c" "$r" BENCH_TOKENS_FILE="$OUT/limits-tokens.txt" BENCH_PATH=/progress ;;
+        *) echo "unknown scenario $sc" >&2; exit 2 ;;
+      esac
+    done
+  done
+done
+
+echo
+echo "wrk -t$THREADS, ${DUR}s measured after ${WARM}s warm-up, $(nproc) cores; cpu in % of one core; raw output in $OUT"
+echo
+echo "| run | conns | rep | req/s | p50 ms | p99 ms | errors | server cpu % | pg cpu % |"
+echo "|---|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${ROWS[@]}"
+if [[ ",$SCEN," == *,library,* || ",$SCEN," == *,progress,* ]]; then
+  echo
+  echo "pgbench, same statements (the database alone):"
+  BENCH_DB_URL=$LIMITS_DB "$SHARED/pgbench/run-pgbench.sh" -c "$CONNS" -T "$DUR" -w "$WARM" -r "$REPEAT" 2>/dev/null | tail -n +1
+fi
