@@ -51,7 +51,7 @@ func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Wr
 		return err
 	}
 	clock := systemClock{}
-	access := app.NewAccess(store, clock, 3*time.Second)
+	access := app.NewAccess(store, clock)
 	auth, err := app.NewAuth(ctx, store, access, password.NewHasher(cfg.Argon2, cfg.HashConcurrency, cfg.HashMaxWait),
 		tokens, clock, app.AuthConfig{RefreshTTL: cfg.RefreshTTL, ReuseGrace: cfg.RefreshReuseGrace}, nil)
 	if err != nil {
@@ -79,17 +79,20 @@ func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Wr
 	defer jobs.Wait() // before the store closes
 	jobCtx, stopJobs := context.WithCancel(context.Background())
 	defer stopJobs()
-	jobs.Go(func() { purgeSessions(jobCtx, auth, log) })
+	jobs.Go(func() { purgeExpired(jobCtx, auth, log) })
+	jobs.Go(func() {
+		access.Watch(jobCtx, func(err error) { log.Warn("auth change feed unreadable", slog.String("error", err.Error())) })
+	})
 	return listenAndServe(ctx, cfg, srv, log)
 }
 
-// purgeSessions deletes dead sessions and tokens every ten minutes until
-// ctx ends.
-func purgeSessions(ctx context.Context, auth *app.Auth, log *slog.Logger) {
+// purgeExpired deletes dead sessions, tokens and old auth changes every
+// ten minutes until ctx ends.
+func purgeExpired(ctx context.Context, auth *app.Auth, log *slog.Logger) {
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {
-		n, err := auth.PurgeSessions(ctx)
+		n, err := auth.PurgeExpired(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Warn("session purge failed", slog.String("error", err.Error()))

@@ -343,9 +343,10 @@ func clip(s string, n int) string {
 // revokedKeep is how long revoked sessions stay visible before the purge.
 const revokedKeep = 24 * time.Hour
 
-// PurgeSessions deletes expired tokens and sessions and those revoked more
-// than a day ago; it returns how many rows went.
-func (a *Auth) PurgeSessions(ctx context.Context) (int64, error) {
+// PurgeExpired deletes expired tokens and sessions, and sessions revoked
+// and auth changes recorded more than a day ago; it returns how many rows
+// went.
+func (a *Auth) PurgeExpired(ctx context.Context) (int64, error) {
 	now := a.clock.Now()
-	return a.store.PurgeSessions(ctx, now, now.Add(-revokedKeep))
+	return a.store.PurgeExpired(ctx, now, now.Add(-revokedKeep))
 }

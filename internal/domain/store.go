@@ -23,6 +23,11 @@ type UserStore interface {
 	// AuthState loads the user (without its hash), its access and its live
 	// sessions at now; KindNotFound for an unknown id.
 	AuthState(ctx context.Context, userID int64, now time.Time) (AuthState, error)
+	// AuthChanges returns the users whose auth state changed at or after
+	// since, by the database's clock, and that clock's time now. Every
+	// store method that changes an active flag, a role or a session's
+	// revocation records such a change in its own transaction.
+	AuthChanges(ctx context.Context, since time.Time) (userIDs []int64, dbNow time.Time, err error)
 }
 
 // SessionStore keeps sessions and their refresh tokens.
@@ -52,9 +57,10 @@ type SessionStore interface {
 	// RevokeSessions revokes every live session of the user except
 	// keepSessionID (0 keeps none) and returns how many it revoked.
 	RevokeSessions(ctx context.Context, userID, keepSessionID int64, now time.Time) (int, error)
-	// PurgeSessions deletes expired tokens, expired sessions and sessions
-	// revoked before revokedBefore, and returns how many rows went.
-	PurgeSessions(ctx context.Context, now, revokedBefore time.Time) (int64, error)
+	// PurgeExpired deletes expired tokens, expired sessions, and sessions
+	// revoked and auth changes recorded before before; it returns how many
+	// rows went.
+	PurgeExpired(ctx context.Context, now, before time.Time) (int64, error)
 }
 
 // RoleStore reads roles and their permissions.

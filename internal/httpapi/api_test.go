@@ -99,7 +99,7 @@ func newTestAPIOn(t testing.TB, store domain.Store, opts ...apiOption) *testAPI 
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth, err := app.NewAuth(t.Context(), store, app.NewAccess(store, clock, 3*time.Second), hasher, tokens, clock, authCfg, nil)
+	auth, err := app.NewAuth(t.Context(), store, app.NewAccess(store, clock), hasher, tokens, clock, authCfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

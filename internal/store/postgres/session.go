@@ -45,6 +45,9 @@ func (s *Store) CreateSession(ctx context.Context, sess domain.Session, first do
 			UPDATE sessions SET revoked_at = $2
 			WHERE id IN (SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
 			             ORDER BY created_at DESC, id DESC OFFSET $10 - 1)
+			RETURNING user_id
+		), chg AS (
+			INSERT INTO auth_changes (user_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM old)
 		)
 		SELECT `+sessionColumns+` FROM new`,
 		sess.UserID, sess.CreatedAt, sess.LastUsedAt, sess.ExpiresAt, sess.UserAgent, sess.IP,
@@ -122,36 +125,45 @@ func (s *Store) Sessions(ctx context.Context, userID int64, now time.Time) ([]do
 
 // RevokeSession implements domain.SessionStore.
 func (s *Store) RevokeSession(ctx context.Context, userID, sessionID int64, now time.Time) error {
-	tag, err := s.pool.Exec(ctx, `
-		UPDATE sessions SET revoked_at = $1
-		WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL AND expires_at > $1`, now, sessionID, userID)
-	if err != nil {
-		return fmt.Errorf("revoke session: %w", mapErr(err))
-	}
-	if tag.RowsAffected() == 0 {
+	n, err := s.revoke(ctx, userID, `id = $3`, sessionID, now)
+	if err == nil && n == 0 {
 		return domain.E(domain.KindNotFound, "Session not found")
 	}
-	return nil
+	return err
 }
 
 // RevokeSessions implements domain.SessionStore.
 func (s *Store) RevokeSessions(ctx context.Context, userID, keepSessionID int64, now time.Time) (int, error) {
-	tag, err := s.pool.Exec(ctx, `
-		UPDATE sessions SET revoked_at = $1
-		WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL AND expires_at > $1`, now, userID, keepSessionID)
+	return s.revoke(ctx, userID, `id <> $3`, keepSessionID, now)
+}
+
+// revoke revokes the user's live sessions matching cond (on $3 = arg) and
+// records the auth change, in one statement.
+func (s *Store) revoke(ctx context.Context, userID int64, cond string, arg int64, now time.Time) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `
+		WITH r AS (
+			UPDATE sessions SET revoked_at = $1
+			WHERE user_id = $2 AND `+cond+` AND revoked_at IS NULL AND expires_at > $1
+			RETURNING 1
+		), chg AS (
+			INSERT INTO auth_changes (user_id) SELECT $2 WHERE EXISTS (SELECT 1 FROM r)
+		)
+		SELECT count(*) FROM r`, now, userID, arg).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("revoke sessions: %w", mapErr(err))
 	}
-	return int(tag.RowsAffected()), nil
+	return n, nil
 }
 
-// PurgeSessions implements domain.SessionStore.
-func (s *Store) PurgeSessions(ctx context.Context, now, revokedBefore time.Time) (int64, error) {
+// PurgeExpired implements domain.SessionStore.
+func (s *Store) PurgeExpired(ctx context.Context, now, before time.Time) (int64, error) {
 	var n int64
 	err := s.pool.QueryRow(ctx, `
 		WITH s AS (DELETE FROM sessions WHERE expires_at <= $1 OR revoked_at < $2 RETURNING 1),
-		     t AS (DELETE FROM refresh_tokens WHERE expires_at <= $1 RETURNING 1)
-		SELECT (SELECT count(*) FROM s) + (SELECT count(*) FROM t)`, now, revokedBefore).Scan(&n)
+		     t AS (DELETE FROM refresh_tokens WHERE expires_at <= $1 RETURNING 1),
+		     c AS (DELETE FROM auth_changes WHERE changed_at < $2 RETURNING 1)
+		SELECT (SELECT count(*) FROM s) + (SELECT count(*) FROM t) + (SELECT count(*) FROM c)`, now, before).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("purge sessions: %w", mapErr(err))
 	}

@@ -104,12 +104,29 @@ func (s *Store) AuthState(ctx context.Context, userID int64, now time.Time) (dom
 
 // SetUserActive implements domain.UserStore.
 func (s *Store) SetUserActive(ctx context.Context, userID int64, active bool, now time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE users SET is_active = $1, updated_at = $2 WHERE id = $3`, active, now, userID)
+	var n int
+	err := s.pool.QueryRow(ctx, `
+		WITH u AS (UPDATE users SET is_active = $1, updated_at = $2 WHERE id = $3 RETURNING id),
+		     chg AS (INSERT INTO auth_changes (user_id) SELECT id FROM u)
+		SELECT count(*) FROM u`, active, now, userID).Scan(&n)
 	if err != nil {
 		return fmt.Errorf("set user active: %w", mapErr(err))
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return domain.E(domain.KindNotFound, "User not found")
 	}
 	return nil
+}
+
+// AuthChanges implements domain.UserStore.
+func (s *Store) AuthChanges(ctx context.Context, since time.Time) ([]int64, time.Time, error) {
+	var ids []int64
+	var now time.Time
+	err := s.pool.QueryRow(ctx, `
+		SELECT coalesce(array_agg(DISTINCT user_id), '{}'), clock_timestamp()
+		FROM auth_changes WHERE changed_at >= $1`, since).Scan(&ids, &now)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("auth changes: %w", mapErr(err))
+	}
+	return ids, now.UTC(), nil
 }

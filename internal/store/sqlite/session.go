@@ -43,12 +43,12 @@ func (s *Store) CreateSession(ctx context.Context, sess domain.Session, first do
 			sess.ID, first.Hash, ts(first.CreatedAt), ts(first.ExpiresAt)); err != nil {
 			return mapErr(err)
 		}
-		_, err = tx.ExecContext(ctx, `
+		res, err := tx.ExecContext(ctx, `
 			UPDATE sessions SET revoked_at = ?1
 			WHERE id IN (SELECT id FROM sessions WHERE user_id = ?2 AND revoked_at IS NULL AND expires_at > ?1
 			             ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?3)`,
 			ts(sess.CreatedAt), sess.UserID, domain.MaxSessionsPerUser)
-		return mapErr(err)
+		return recordAuthChange(ctx, tx, sess.UserID, res, err)
 	})
 	if err != nil {
 		return domain.Session{}, fmt.Errorf("create session: %w", err)
@@ -129,39 +129,60 @@ func (s *Store) Sessions(ctx context.Context, userID int64, now time.Time) ([]do
 
 // RevokeSession implements domain.SessionStore.
 func (s *Store) RevokeSession(ctx context.Context, userID, sessionID int64, now time.Time) error {
-	res, err := s.write.ExecContext(ctx, `
-		UPDATE sessions SET revoked_at = ?1
-		WHERE id = ?2 AND user_id = ?3 AND revoked_at IS NULL AND expires_at > ?1`, ts(now), sessionID, userID)
-	if err != nil {
-		return fmt.Errorf("revoke session: %w", mapErr(err))
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	n, err := s.revoke(ctx, userID, `id = ?3`, sessionID, now)
+	if err == nil && n == 0 {
 		return domain.E(domain.KindNotFound, "Session not found")
 	}
-	return nil
+	return err
 }
 
 // RevokeSessions implements domain.SessionStore.
 func (s *Store) RevokeSessions(ctx context.Context, userID, keepSessionID int64, now time.Time) (int, error) {
-	res, err := s.write.ExecContext(ctx, `
-		UPDATE sessions SET revoked_at = ?1
-		WHERE user_id = ?2 AND id <> ?3 AND revoked_at IS NULL AND expires_at > ?1`, ts(now), userID, keepSessionID)
+	return s.revoke(ctx, userID, `id <> ?3`, keepSessionID, now)
+}
+
+// revoke revokes the user's live sessions matching cond (on ?3 = arg) and
+// records the auth change.
+func (s *Store) revoke(ctx context.Context, userID int64, cond string, arg int64, now time.Time) (int, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE sessions SET revoked_at = ?1
+			WHERE user_id = ?2 AND `+cond+` AND revoked_at IS NULL AND expires_at > ?1`, ts(now), userID, arg)
+		if err == nil {
+			n, _ = res.RowsAffected()
+		}
+		return recordAuthChange(ctx, tx, userID, res, err)
+	})
 	if err != nil {
-		return 0, fmt.Errorf("revoke sessions: %w", mapErr(err))
+		return 0, fmt.Errorf("revoke sessions: %w", err)
 	}
-	n, _ := res.RowsAffected()
 	return int(n), nil
 }
 
-// PurgeSessions implements domain.SessionStore.
-func (s *Store) PurgeSessions(ctx context.Context, now, revokedBefore time.Time) (int64, error) {
+// recordAuthChange notes that the user's auth state changed when the
+// statement that produced res changed any row.
+func recordAuthChange(ctx context.Context, tx *sql.Tx, userID int64, res sql.Result, err error) error {
+	if err != nil {
+		return mapErr(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO auth_changes (user_id) VALUES (?)`, userID)
+	return mapErr(err)
+}
+
+// PurgeExpired implements domain.SessionStore.
+func (s *Store) PurgeExpired(ctx context.Context, now, before time.Time) (int64, error) {
 	var total int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []string{
 			`DELETE FROM sessions WHERE expires_at <= ?1 OR revoked_at < ?2`,
 			`DELETE FROM refresh_tokens WHERE expires_at <= ?1`,
+			`DELETE FROM auth_changes WHERE changed_at < ?2`,
 		} {
-			res, err := tx.ExecContext(ctx, q, ts(now), ts(revokedBefore))
+			res, err := tx.ExecContext(ctx, q, ts(now), ts(before))
 			if err != nil {
 				return mapErr(err)
 			}

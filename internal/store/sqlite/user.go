@@ -120,12 +120,41 @@ func (s *Store) AuthState(ctx context.Context, userID int64, now time.Time) (dom
 
 // SetUserActive implements domain.UserStore.
 func (s *Store) SetUserActive(ctx context.Context, userID int64, active bool, now time.Time) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE users SET is_active = ?, updated_at = ? WHERE id = ?`, active, ts(now), userID)
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET is_active = ?, updated_at = ? WHERE id = ?`, active, ts(now), userID)
+		if err == nil {
+			n, _ = res.RowsAffected()
+		}
+		return recordAuthChange(ctx, tx, userID, res, err)
+	})
 	if err != nil {
-		return fmt.Errorf("set user active: %w", mapErr(err))
+		return fmt.Errorf("set user active: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return domain.E(domain.KindNotFound, "User not found")
 	}
 	return nil
+}
+
+// AuthChanges implements domain.UserStore.
+func (s *Store) AuthChanges(ctx context.Context, since time.Time) ([]int64, time.Time, error) {
+	var now time.Time
+	if err := s.read.QueryRowContext(ctx, `SELECT strftime('%Y-%m-%dT%H:%M:%f000Z', 'now')`).Scan(timeCol{&now}); err != nil {
+		return nil, time.Time{}, fmt.Errorf("auth changes: %w", mapErr(err))
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT user_id FROM auth_changes WHERE changed_at >= ?`, ts(since))
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("auth changes: %w", mapErr(err))
+	}
+	defer rows.Close()
+	ids := []int64{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, time.Time{}, mapErr(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, now, mapErr(rows.Err())
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -228,9 +229,9 @@ func testSessions(t *testing.T, open Opener) {
 		revoked, revokedHash := mustCreateSession(t, s, u.ID, now)
 		s.RevokeSession(t.Context(), u.ID, revoked.ID, now)
 		_, liveHash := mustCreateSession(t, s, u.ID, now)
-		n, err := s.PurgeSessions(t.Context(), now.Add(time.Minute), now.Add(time.Second))
+		n, err := s.PurgeExpired(t.Context(), now.Add(time.Minute), now.Add(time.Second))
 		if err != nil || n < 2 {
-			t.Errorf("PurgeSessions() = %d, %v; want at least the two sessions", n, err)
+			t.Errorf("PurgeExpired() = %d, %v; want at least the two sessions", n, err)
 		}
 		for name, h := range map[string][]byte{"expired": oldHash, "revoked": revokedHash} {
 			_, _, err := s.RefreshToken(t.Context(), h)
@@ -259,4 +260,54 @@ func testSessions(t *testing.T, open Opener) {
 		wantKind(t, "SetPasswordHash(unknown)", s.SetPasswordHash(t.Context(), 4242, "x", later), domain.KindNotFound)
 		wantKind(t, "SetUserActive(unknown)", s.SetUserActive(t.Context(), 4242, true, later), domain.KindNotFound)
 	})
+}
+
+func testAuthChanges(t *testing.T, open Opener) {
+	t.Run("auth changes are recorded by the writes that change auth state", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		changed := func(since time.Time) ([]int64, time.Time) {
+			t.Helper()
+			ids, dbNow, err := s.AuthChanges(t.Context(), since)
+			if err != nil {
+				t.Fatalf("AuthChanges() error = %v", err)
+			}
+			slices.Sort(ids)
+			return ids, dbNow
+		}
+		ids, start := changed(time.Time{})
+		if len(ids) != 0 || start.IsZero() {
+			t.Fatalf("AuthChanges() on a new store = %v at %v, want none and the database time", ids, start)
+		}
+		a, b, c, d := mustCreateUser(t, s), mustCreateUser(t, s), mustCreateUser(t, s), mustCreateUser(t, s)
+		sa, _ := mustCreateSession(t, s, a.ID, now)
+		mustCreateSession(t, s, b.ID, now)
+		mustCreateSession(t, s, d.ID, now) // creating a session is no change
+		if ids, _ := changed(start); len(ids) != 0 {
+			t.Fatalf("changes after creating users and sessions = %v, want none", ids)
+		}
+		must(t, s.RevokeSession(t.Context(), a.ID, sa.ID, now))
+		if _, err := s.RevokeSessions(t.Context(), b.ID, 0, now); err != nil {
+			t.Fatal(err)
+		}
+		must(t, s.SetUserActive(t.Context(), c.ID, false, now))
+		s.RevokeSessions(t.Context(), c.ID, 0, now) // c has none: no change
+		ids, mid := changed(start)
+		if want := []int64{a.ID, b.ID, c.ID}; !slices.Equal(ids, want) {
+			t.Errorf("changed users = %v, want %v", ids, want)
+		}
+		if !mid.After(start) {
+			t.Errorf("database time did not advance: %v then %v", start, mid)
+		}
+		if ids, _ := changed(mid.Add(time.Second)); len(ids) != 0 {
+			t.Errorf("changes after a later instant = %v, want none", ids)
+		}
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -19,6 +19,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("users", func(t *testing.T) { testUsers(t, open) })
 	t.Run("roles", func(t *testing.T) { testRoles(t, open) })
 	t.Run("sessions", func(t *testing.T) { testSessions(t, open) })
+	t.Run("auth changes", func(t *testing.T) { testAuthChanges(t, open) })
 }
 
 // now is a fixed instant with microseconds, the precision both engines keep.

@@ -39,6 +39,16 @@ CREATE TABLE refresh_tokens (
 CREATE UNIQUE INDEX refresh_tokens_token_hash ON refresh_tokens (token_hash);
 CREATE INDEX refresh_tokens_session_id ON refresh_tokens (session_id);
 
+-- Users whose auth state (active flag, roles, live sessions) changed. Every
+-- replica polls it to drop its cached copies; rows older than a day go.
+-- changed_at is the database's clock, in the common format.
+CREATE TABLE auth_changes (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    INTEGER NOT NULL,
+    changed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f000Z', 'now'))
+) STRICT;
+CREATE INDEX auth_changes_changed_at ON auth_changes (changed_at);
+
 CREATE TABLE roles (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     name        TEXT NOT NULL UNIQUE,
@@ -156,6 +166,7 @@ DROP TABLE role_permissions;
 DROP TABLE user_roles;
 DROP TABLE permissions;
 DROP TABLE roles;
+DROP TABLE auth_changes;
 DROP TABLE refresh_tokens;
 DROP TABLE sessions;
 DROP TABLE users;
