@@ -73,11 +73,48 @@ type RoleStore interface {
 	UserAccess(ctx context.Context, userID int64) (Access, error)
 }
 
+// LibraryStore keeps users' libraries. Lists are ordered by UpdatedAt, then
+// ID, newest first; they return at most Page.Limit rows after Page.After and
+// whether more follow.
+type LibraryStore interface {
+	Library(ctx context.Context, userID int64, q LibraryQuery) ([]LibraryItem, bool, error)
+	// PutLibraryItem creates or updates the item in one atomic statement
+	// (concurrent first writes make one row) and sets UpdatedAt to now.
+	PutLibraryItem(ctx context.Context, userID int64, provider, titleID string, p LibraryPatch, now time.Time) (LibraryItem, error)
+	// DeleteLibraryItem returns KindNotFound when the user has no such item.
+	DeleteLibraryItem(ctx context.Context, userID int64, provider, titleID string) error
+}
+
+// WatchStore keeps watch progress and history. Progress lists are ordered
+// by UpdatedAt, history by WatchedAt, then ID, newest first, paged as in
+// LibraryStore.
+type WatchStore interface {
+	// SaveProgress upserts the progress row of (UserID, Provider, EpisodeID)
+	// and that episode's history entry (watched at now) in one transaction.
+	// A save whose ClientUpdatedAt is older than the stored one changes
+	// nothing; it returns the stored row with applied false.
+	SaveProgress(ctx context.Context, p Progress, now time.Time) (saved Progress, applied bool, err error)
+	ProgressList(ctx context.Context, userID int64, q ProgressQuery) ([]Progress, bool, error)
+	History(ctx context.Context, userID int64, q HistoryQuery) ([]HistoryEntry, bool, error)
+	// DeleteHistoryEntry returns KindNotFound unless the entry is the user's.
+	DeleteHistoryEntry(ctx context.Context, userID, id int64) error
+	// ClearHistory deletes the user's history of one provider, returning how
+	// many entries went.
+	ClearHistory(ctx context.Context, userID int64, provider string) (int64, error)
+	// ImportLegacy applies the items in order in one transaction: a progress
+	// item is written (with its history entry) only if its At is newer than
+	// the stored row's UpdatedAt, a saved series becomes or marks a favourite
+	// only if its At is newer. It reports which items were applied.
+	ImportLegacy(ctx context.Context, userID int64, provider string, items []LegacyItem) ([]bool, error)
+}
+
 // Store is everything the service keeps, on one engine.
 type Store interface {
 	UserStore
 	RoleStore
 	SessionStore
+	LibraryStore
+	WatchStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

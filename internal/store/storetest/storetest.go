@@ -20,6 +20,8 @@ func Run(t *testing.T, open Opener) {
 	t.Run("roles", func(t *testing.T) { testRoles(t, open) })
 	t.Run("sessions", func(t *testing.T) { testSessions(t, open) })
 	t.Run("auth changes", func(t *testing.T) { testAuthChanges(t, open) })
+	t.Run("library", func(t *testing.T) { testLibrary(t, open) })
+	t.Run("watch", func(t *testing.T) { testWatch(t, open) })
 }
 
 // now is a fixed instant with microseconds, the precision both engines keep.
