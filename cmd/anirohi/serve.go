@@ -72,7 +72,9 @@ func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Wr
 			{Name: "database", Run: store.Ping},
 			{Name: "redis"},
 		},
-		Auth: auth,
+		Auth:    auth,
+		Library: app.NewLibrary(store, clock),
+		Watch:   app.NewWatch(store, clock),
 	})
 
 	var jobs sync.WaitGroup

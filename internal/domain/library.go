@@ -38,9 +38,9 @@ type LibraryItem struct {
 // stored value; a new item starts as watching, not a favourite, no score,
 // no notes.
 type LibraryPatch struct {
-	Status     string // "" keeps
-	IsFavorite *bool  // nil keeps
-	SetScore   bool   // when set, Score replaces the stored one (nil clears)
+	Status     *string // nil keeps
+	IsFavorite *bool   // nil keeps
+	SetScore   bool    // when set, Score replaces the stored one (nil clears)
 	Score      *int
 	SetNotes   bool // when set, Notes replaces the stored one (nil clears)
 	Notes      *string
@@ -98,7 +98,7 @@ func CheckPosition(field string, v float64) []FieldError {
 // Check validates the values a patch sets.
 func (p LibraryPatch) Check() []FieldError {
 	var errs []FieldError
-	if p.Status != "" && !ValidStatus(p.Status) {
+	if p.Status != nil && !ValidStatus(*p.Status) {
 		errs = append(errs, FieldError{"status", "must be one of watching, planned, completed, dropped"})
 	}
 	if p.SetScore && p.Score != nil && (*p.Score < 0 || *p.Score > MaxScore) {

@@ -19,6 +19,7 @@ import (
 	"github.com/anirohi/anirohi-api/internal/platform/logging"
 	"github.com/anirohi/anirohi-api/internal/platform/password"
 	"github.com/anirohi/anirohi-api/internal/platform/token"
+	"github.com/anirohi/anirohi-api/internal/store/postgres/pgtest"
 	"github.com/anirohi/anirohi-api/internal/store/sqlite"
 )
 
@@ -104,7 +105,8 @@ func newTestAPIOn(t testing.TB, store domain.Store, opts ...apiOption) *testAPI 
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	srv := NewServer(cfg, Deps{Logger: logging.New(&syncWriter{w: logs}, -4), Auth: auth})
+	srv := NewServer(cfg, Deps{Logger: logging.New(&syncWriter{w: logs}, -4), Auth: auth,
+		Library: app.NewLibrary(store, clock), Watch: app.NewWatch(store, clock)})
 	return &testAPI{t: t, srv: srv, store: store, clock: clock, hasher: hasher, logs: logs}
 }
 
@@ -249,4 +251,11 @@ func BenchmarkMe(b *testing.B) {
 			b.Fatal(w.Code)
 		}
 	}
+}
+
+// onEachEngine runs f against SQLite, and against PostgreSQL when
+// TEST_POSTGRES_URL is set (required under CI).
+func onEachEngine(t *testing.T, f func(t *testing.T, api *testAPI)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, newTestAPI(t)) })
+	t.Run("postgres", func(t *testing.T) { f(t, newTestAPIOn(t, pgtest.Open(t))) })
 }

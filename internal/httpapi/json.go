@@ -112,3 +112,27 @@ func encode(w http.ResponseWriter, status int, v any) error {
 type message struct {
 	Message string `json:"message"`
 }
+
+// optional is a JSON field that tells absent, null and a value apart.
+type optional[T any] struct {
+	Set   bool // present in the body, possibly null
+	Null  bool
+	Value T
+}
+
+func (o *optional[T]) UnmarshalJSON(b []byte) error {
+	o.Set = true
+	if string(b) == "null" {
+		o.Null = true
+		return nil
+	}
+	return json.Unmarshal(b, &o.Value)
+}
+
+// ptr returns the value as a pointer, nil for null or absent.
+func (o optional[T]) ptr() *T {
+	if !o.Set || o.Null {
+		return nil
+	}
+	return &o.Value
+}

@@ -19,4 +19,15 @@ func (s *Server) routes() {
 	handle("GET /api/v1/auth/sessions", bearer(handleSessions(auth)))
 	handle("DELETE /api/v1/auth/sessions/{id}", bearer(handleRevokeSession(auth)))
 	handle("GET /api/v1/users/me", bearer(handleMe(auth)))
+
+	lib, watch := s.deps.Library, s.deps.Watch
+	handle("GET /api/v1/me/library", bearer(handleListLibrary(lib)))
+	handle("PUT /api/v1/me/library/{title_id}", bearer(handlePutLibraryItem(lib)))
+	handle("DELETE /api/v1/me/library/{title_id}", bearer(handleDeleteLibraryItem(lib)))
+	handle("GET /api/v1/me/progress", bearer(handleListProgress(watch)))
+	handle("PUT /api/v1/me/progress/{episode_id}", bearer(handleSaveProgress(watch)))
+	handle("GET /api/v1/me/history", bearer(handleListHistory(watch)))
+	handle("DELETE /api/v1/me/history/{history_id}", bearer(handleDeleteHistoryEntry(watch)))
+	handle("DELETE /api/v1/me/history", bearer(handleClearHistory(watch)))
+	handle("POST /api/v1/me/import-legacy", bearer(handleImportLegacy(watch)))
 }

@@ -32,9 +32,11 @@ type Check struct {
 
 // Deps are the collaborators of the HTTP layer.
 type Deps struct {
-	Logger *slog.Logger
-	Ready  []Check
-	Auth   *app.Auth
+	Logger  *slog.Logger
+	Ready   []Check
+	Auth    *app.Auth
+	Library *app.Library
+	Watch   *app.Watch
 }
 
 // Server is the service's http.Handler.

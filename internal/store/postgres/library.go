@@ -67,10 +67,6 @@ func (s *Store) Library(ctx context.Context, userID int64, q domain.LibraryQuery
 
 // PutLibraryItem implements domain.LibraryStore.
 func (s *Store) PutLibraryItem(ctx context.Context, userID int64, provider, titleID string, p domain.LibraryPatch, now time.Time) (domain.LibraryItem, error) {
-	var status *string
-	if p.Status != "" {
-		status = &p.Status
-	}
 	it, err := scanLibraryItem(s.pool.QueryRow(ctx, `
 		INSERT INTO user_library_items AS l (user_id, provider, title_id, status, is_favorite, score, notes, created_at, updated_at)
 		VALUES ($1, $2, $3, coalesce($4, 'watching'), coalesce($5, false), $6, $7, $8, $8)
@@ -81,7 +77,7 @@ func (s *Store) PutLibraryItem(ctx context.Context, userID int64, provider, titl
 			notes = CASE WHEN $10 THEN $7 ELSE l.notes END,
 			updated_at = $8
 		RETURNING `+libraryColumns,
-		userID, provider, titleID, status, p.IsFavorite, p.Score, p.Notes, now, p.SetScore, p.SetNotes))
+		userID, provider, titleID, p.Status, p.IsFavorite, p.Score, p.Notes, now, p.SetScore, p.SetNotes))
 	if err != nil {
 		return domain.LibraryItem{}, fmt.Errorf("put library item: %w", err)
 	}

@@ -73,13 +73,6 @@ func (s *Store) Library(ctx context.Context, userID int64, q domain.LibraryQuery
 
 // PutLibraryItem implements domain.LibraryStore.
 func (s *Store) PutLibraryItem(ctx context.Context, userID int64, provider, titleID string, p domain.LibraryPatch, now time.Time) (domain.LibraryItem, error) {
-	var status, fav any
-	if p.Status != "" {
-		status = p.Status
-	}
-	if p.IsFavorite != nil {
-		fav = *p.IsFavorite
-	}
 	it, err := scanLibraryItem(s.write.QueryRowContext(ctx, `
 		INSERT INTO user_library_items (user_id, provider, title_id, status, is_favorite, score, notes, created_at, updated_at)
 		VALUES (?1, ?2, ?3, coalesce(?4, 'watching'), coalesce(?5, 0), ?6, ?7, ?8, ?8)
@@ -90,7 +83,7 @@ func (s *Store) PutLibraryItem(ctx context.Context, userID int64, provider, titl
 			notes = CASE WHEN ?10 THEN ?7 ELSE notes END,
 			updated_at = ?8
 		RETURNING `+libraryColumns,
-		userID, provider, titleID, status, fav, p.Score, p.Notes, ts(now), p.SetScore, p.SetNotes))
+		userID, provider, titleID, p.Status, p.IsFavorite, p.Score, p.Notes, ts(now), p.SetScore, p.SetNotes))
 	if err != nil {
 		return domain.LibraryItem{}, fmt.Errorf("put library item: %w", err)
 	}

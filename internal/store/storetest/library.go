@@ -47,7 +47,7 @@ func testLibrary(t *testing.T, open Opener) {
 			t.Fatalf("after setting favourite, score, notes (-want +got):\n%s", diff)
 		}
 		later = later.Add(time.Minute)
-		it = put(t, s, u.ID, "one-piece", domain.LibraryPatch{Status: "completed"}, later)
+		it = put(t, s, u.ID, "one-piece", domain.LibraryPatch{Status: ptr("completed")}, later)
 		want.Status, want.UpdatedAt = "completed", later
 		if diff := cmp.Diff(want, it); diff != "" {
 			t.Fatalf("after a status-only update (-want +got):\n%s", diff)
@@ -65,7 +65,7 @@ func testLibrary(t *testing.T, open Opener) {
 		s := open(t)
 		u, other := mustCreateUser(t, s), mustCreateUser(t, s)
 		for i, st := range []string{"watching", "planned", "completed", "watching", "dropped"} {
-			put(t, s, u.ID, fmt.Sprintf("t%d", i), domain.LibraryPatch{Status: st, IsFavorite: ptr(i%2 == 0)}, now.Add(time.Duration(i)*time.Second))
+			put(t, s, u.ID, fmt.Sprintf("t%d", i), domain.LibraryPatch{Status: ptr(st), IsFavorite: ptr(i%2 == 0)}, now.Add(time.Duration(i)*time.Second))
 		}
 		put(t, s, other.ID, "t9", domain.LibraryPatch{}, now)
 		s.PutLibraryItem(t.Context(), u.ID, "aniliberty", "t0", domain.LibraryPatch{}, now)

@@ -170,7 +170,7 @@ func testWatch(t *testing.T, open Opener) {
 		s := open(t)
 		u := mustCreateUser(t, s)
 		save(t, s, domain.Progress{UserID: u.ID, Provider: "rpc", TitleID: "a", EpisodeID: "a-ep-1", Position: 10}, now)
-		put(t, s, u.ID, "kept", domain.LibraryPatch{Status: "completed"}, now)
+		put(t, s, u.ID, "kept", domain.LibraryPatch{Status: ptr("completed")}, now)
 		items := []domain.LegacyItem{
 			{TitleID: "a", EpisodeID: "a-ep-1", Position: 5, At: now.Add(-time.Hour)},               // older: skipped
 			{TitleID: "a", EpisodeID: "a-ep-1", Position: 20, At: now},                              // equal: skipped
