@@ -56,6 +56,7 @@ type Config struct {
 
 	Host            string
 	Port            int
+	DebugAddr       string // pprof listener, off when empty
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
 }
@@ -116,6 +117,7 @@ func loadConfig(getenv func(string) string) (Config, *envReader, error) {
 
 		Host:            e.str("HOST", "0.0.0.0"),
 		Port:            e.integer("PORT", 8000, 0, 65535),
+		DebugAddr:       e.str("DEBUG_ADDR", ""),
 		MaxBodyBytes:    int64(e.integer("MAX_BODY_BYTES", 1<<20, 1024, 64<<20)),
 		ShutdownTimeout: e.seconds("SHUTDOWN_TIMEOUT_SECONDS", 15, 1, 600),
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -82,6 +83,9 @@ func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Wr
 	jobCtx, stopJobs := context.WithCancel(context.Background())
 	defer stopJobs()
 	jobs.Go(func() { purgeExpired(jobCtx, auth, log) })
+	if cfg.DebugAddr != "" {
+		jobs.Go(func() { serveDebug(jobCtx, cfg.DebugAddr, log) })
+	}
 	jobs.Go(func() {
 		access.Watch(jobCtx, func(err error) { log.Warn("auth change feed unreadable", slog.String("error", err.Error())) })
 	})
@@ -106,6 +110,26 @@ func purgeExpired(ctx context.Context, auth *app.Auth, log *slog.Logger) {
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// serveDebug serves net/http/pprof on its own listener (keep it on
+// loopback: profiles reveal internals) until ctx ends.
+func serveDebug(ctx context.Context, addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	log.Info("debug listener (pprof)", slog.String("addr", addr))
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("debug listener failed", slog.String("error", err.Error()))
 	}
 }
 

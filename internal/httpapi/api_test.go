@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -258,4 +259,25 @@ func BenchmarkMe(b *testing.B) {
 func onEachEngine(t *testing.T, f func(t *testing.T, api *testAPI)) {
 	t.Run("sqlite", func(t *testing.T) { f(t, newTestAPI(t)) })
 	t.Run("postgres", func(t *testing.T) { f(t, newTestAPIOn(t, pgtest.Open(t))) })
+}
+
+// BenchmarkLibraryList is GET /api/v1/me/library with 50 items, end to end
+// through the handler on SQLite.
+func BenchmarkLibraryList(b *testing.B) {
+	api := newTestAPI(b)
+	s := api.register("bench@example.com", pw)
+	for i := range 50 {
+		api.do(req{method: "PUT", path: fmt.Sprintf("/api/v1/me/library/title-%d", i), token: s.access, body: `{"status":"planned"}`}).wantStatus(b, 200)
+	}
+	api.srv.log = logging.Discard()
+	r := httptest.NewRequest("GET", "/api/v1/me/library", nil)
+	r.Header.Set("Authorization", "Bearer "+s.access)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		api.srv.ServeHTTP(w, r)
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
@@ -102,9 +103,11 @@ func encode(w http.ResponseWriter, status int, v any) error {
 	if err != nil {
 		return err
 	}
+	data = append(data, '\n')
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 	w.WriteHeader(status)
-	w.Write(append(data, '\n'))
+	w.Write(data)
 	return nil
 }
 

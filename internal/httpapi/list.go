@@ -3,7 +3,6 @@ package httpapi
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -102,11 +101,8 @@ func decodeCursor(s string) (domain.Cursor, bool) {
 
 // writeList answers a list: the JSON array, X-Next-Cursor when more rows
 // follow, and an ETag; a matching If-None-Match gets 304 without a body.
-func writeList(w http.ResponseWriter, r *http.Request, items any, next *domain.Cursor) error {
-	body, err := json.Marshal(items)
-	if err != nil {
-		return err
-	}
+func writeList[T jsonItem](w http.ResponseWriter, r *http.Request, items []T, next *domain.Cursor) error {
+	body := appendArray(make([]byte, 0, 64+256*len(items)), items)
 	sum := sha256.Sum256(body)
 	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
 	h := w.Header()
@@ -118,9 +114,11 @@ func writeList(w http.ResponseWriter, r *http.Request, items any, next *domain.C
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
+	body = append(body, '\n')
 	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	w.Write(append(body, '\n'))
+	w.Write(body)
 	return nil
 }
 
