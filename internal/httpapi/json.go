@@ -99,9 +99,14 @@ func jsonKind(goKind string) string {
 // encoded, before anything is written; a client that went away is not an
 // error of ours.
 func encode(w http.ResponseWriter, status int, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return err
+	var data []byte
+	if it, ok := v.(jsonItem); ok {
+		data = it.appendJSON(make([]byte, 0, 512))
+	} else {
+		var err error
+		if data, err = json.Marshal(v); err != nil {
+			return err
+		}
 	}
 	data = append(data, '\n')
 	w.Header().Set("Content-Type", "application/json")

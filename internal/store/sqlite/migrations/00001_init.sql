@@ -116,6 +116,9 @@ CREATE TABLE user_library_items (
 ) STRICT;
 CREATE INDEX user_library_items_recent ON user_library_items (user_id, provider, updated_at DESC, id DESC);
 
+-- Progress and history are rewritten every few seconds by every player:
+-- no column such a save changes is indexed. Their lists sort one user's
+-- rows, found by the unique key's prefix.
 CREATE TABLE user_progress (
     id                INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id           INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -128,8 +131,6 @@ CREATE TABLE user_progress (
     updated_at        TEXT NOT NULL,
     CONSTRAINT uq_user_progress_provider_episode UNIQUE (user_id, provider, episode_id)
 ) STRICT;
-CREATE INDEX user_progress_recent ON user_progress (user_id, provider, updated_at DESC, id DESC);
-CREATE INDEX user_progress_title ON user_progress (user_id, provider, title_id);
 
 CREATE TABLE user_history (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -141,7 +142,6 @@ CREATE TABLE user_history (
     watched_at       TEXT NOT NULL,
     CONSTRAINT uq_user_history_provider_episode UNIQUE (user_id, provider, episode_id)
 ) STRICT;
-CREATE INDEX user_history_recent ON user_history (user_id, provider, watched_at DESC, id DESC);
 
 CREATE TABLE audit_log (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
