@@ -133,7 +133,7 @@ func TestAccessChangeReachesOtherReplicas(t *testing.T) {
 			t.Fatalf("State() = %+v, %v", st, err)
 		}
 	}
-	if err := store.SetUserActive(ctx, u.ID, false, clock.Now()); err != nil {
+	if _, err := store.SetUserActive(ctx, u.ID, false, clock.Now(), nil); err != nil {
 		t.Fatal(err)
 	}
 	a.Invalidate(u.ID) // what the replica making the change does

@@ -226,9 +226,6 @@ func (a *Auth) refusedRefresh(ctx context.Context, digest []byte, now time.Time)
 		}
 		a.access.Invalidate(sess.UserID)
 		return ErrRefreshInvalid
-	case tok.RotatedAt.IsZero() && now.Before(tok.ExpiresAt) && sess.Live(now):
-		a.events.Refresh("disabled") // the only condition left: the user is disabled
-		return ErrAccountDisabled
 	}
 	a.events.Refresh("failure")
 	return ErrRefreshInvalid
@@ -258,7 +255,7 @@ func (a *Auth) Logout(ctx context.Context, refresh string) error {
 
 // LogoutAll revokes every session of the caller, the current one included.
 func (a *Auth) LogoutAll(ctx context.Context, p domain.Principal) (int, error) {
-	n, err := a.store.RevokeSessions(ctx, p.UserID, 0, a.clock.Now())
+	n, err := a.store.RevokeSessions(ctx, p.UserID, 0, a.clock.Now(), nil)
 	if err != nil {
 		return 0, err
 	}

@@ -18,8 +18,22 @@ type UserStore interface {
 	UserByEmail(ctx context.Context, email string) (User, error)
 	// SetPasswordHash replaces the user's hash; KindNotFound for an unknown id.
 	SetPasswordHash(ctx context.Context, userID int64, hash string, now time.Time) error
-	// SetUserActive enables or disables a user; KindNotFound for an unknown id.
-	SetUserActive(ctx context.Context, userID int64, active bool, now time.Time) error
+	// SetUserActive enables or disables a user; disabling also revokes all
+	// its sessions. When audit is not nil and the flag changed, audit
+	// (with Changes filled in) is written in the same transaction. It
+	// reports whether the flag changed; KindNotFound for an unknown id.
+	SetUserActive(ctx context.Context, userID int64, active bool, now time.Time, audit *AuditEntry) (bool, error)
+	// ChangePassword replaces the user's hash and revokes its sessions except
+	// keepSessionID, in one transaction; KindNotFound for an unknown id.
+	ChangePassword(ctx context.Context, userID int64, hash string, keepSessionID int64, now time.Time) error
+	// DeleteUser deletes the user and, through the foreign keys, every row
+	// that belongs to it; KindNotFound for an unknown id.
+	DeleteUser(ctx context.Context, userID int64) error
+	// Users lists users with their roles, newest first, and counts all
+	// that match.
+	Users(ctx context.Context, q UserQuery) ([]UserSummary, int, error)
+	// Export returns every row of the user; KindNotFound for an unknown id.
+	Export(ctx context.Context, userID int64, now time.Time) (Export, error)
 	// AuthState loads the user (without its hash), its access and its live
 	// sessions at now; KindNotFound for an unknown id.
 	AuthState(ctx context.Context, userID int64, now time.Time) (AuthState, error)
@@ -55,8 +69,10 @@ type SessionStore interface {
 	// KindNotFound when the user has no such live session.
 	RevokeSession(ctx context.Context, userID, sessionID int64, now time.Time) error
 	// RevokeSessions revokes every live session of the user except
-	// keepSessionID (0 keeps none) and returns how many it revoked.
-	RevokeSessions(ctx context.Context, userID, keepSessionID int64, now time.Time) (int, error)
+	// keepSessionID (0 keeps none) and returns how many it revoked. With a
+	// non-nil audit entry it writes the entry in the same transaction when
+	// any session was revoked.
+	RevokeSessions(ctx context.Context, userID, keepSessionID int64, now time.Time, audit *AuditEntry) (int, error)
 	// PurgeExpired deletes expired tokens, expired sessions, and sessions
 	// revoked and auth changes recorded before before; it returns how many
 	// rows went.
@@ -108,6 +124,20 @@ type WatchStore interface {
 	ImportLegacy(ctx context.Context, userID int64, provider string, items []LegacyItem) ([]bool, error)
 }
 
+// AdminStore changes roles and reads the audit log. Role changes record an
+// auth change; with a non-nil audit entry that changed something, they
+// write it in the same transaction.
+type AdminStore interface {
+	// GrantRole reports whether the user did not have the role yet;
+	// KindNotFound for an unknown user or role.
+	GrantRole(ctx context.Context, userID int64, code string, now time.Time, audit *AuditEntry) (bool, error)
+	// RevokeRole reports whether the user had the role; KindNotFound for
+	// an unknown user or role.
+	RevokeRole(ctx context.Context, userID int64, code string, now time.Time, audit *AuditEntry) (bool, error)
+	// AuditLog lists entries newest first and counts all that match.
+	AuditLog(ctx context.Context, q AuditQuery) ([]AuditEntry, int, error)
+}
+
 // Store is everything the service keeps, on one engine.
 type Store interface {
 	UserStore
@@ -115,6 +145,7 @@ type Store interface {
 	SessionStore
 	LibraryStore
 	WatchStore
+	AdminStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

@@ -266,14 +266,15 @@ func TestDisabledUser(t *testing.T) {
 	api := newTestAPI(t)
 	s := api.register("max@example.com", pw)
 	u, _ := api.store.UserByEmail(t.Context(), "max@example.com")
-	if err := api.store.SetUserActive(t.Context(), u.ID, false, api.clock.Now()); err != nil {
+	if _, err := api.store.SetUserActive(t.Context(), u.ID, false, api.clock.Now(), nil); err != nil {
 		t.Fatal(err)
 	}
 	api.do(req{method: "POST", path: "/api/v1/auth/login", body: credentials{"max@example.com", "wrong-password"}}).wantStatus(t, 401)
 	api.do(req{method: "POST", path: "/api/v1/auth/login", body: credentials{"max@example.com", pw}}).
 		wantError(t, 403, "AUTHORIZATION_ERROR", "User account is disabled")
+	// Disabling revoked the user's sessions.
 	api.do(req{method: "POST", path: "/api/v1/auth/refresh", cookie: s.refresh}).
-		wantError(t, 403, "AUTHORIZATION_ERROR", "User account is disabled")
+		wantError(t, 401, "AUTHENTICATION_ERROR", "Invalid or expired refresh token")
 	// The store was changed behind the cache's back: the token dies when
 	// the cached state expires, within the 5-second bound.
 	api.clock.Advance(3 * time.Second)

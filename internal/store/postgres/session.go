@@ -125,23 +125,39 @@ func (s *Store) Sessions(ctx context.Context, userID int64, now time.Time) ([]do
 
 // RevokeSession implements domain.SessionStore.
 func (s *Store) RevokeSession(ctx context.Context, userID, sessionID int64, now time.Time) error {
-	n, err := s.revoke(ctx, userID, `id = $3`, sessionID, now)
-	if err == nil && n == 0 {
+	n, err := revokeSessions(ctx, s.pool, userID, `id = $3`, sessionID, now)
+	if err != nil {
+		return fmt.Errorf("revoke session: %w", err)
+	}
+	if n == 0 {
 		return domain.E(domain.KindNotFound, "Session not found")
 	}
-	return err
+	return nil
 }
 
 // RevokeSessions implements domain.SessionStore.
-func (s *Store) RevokeSessions(ctx context.Context, userID, keepSessionID int64, now time.Time) (int, error) {
-	return s.revoke(ctx, userID, `id <> $3`, keepSessionID, now)
+func (s *Store) RevokeSessions(ctx context.Context, userID, keepSessionID int64, now time.Time, audit *domain.AuditEntry) (int, error) {
+	var n int
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		if n, err = revokeSessions(ctx, tx, userID, `id <> $3`, keepSessionID, now); err != nil || n == 0 {
+			return err
+		}
+		return writeAudit(ctx, tx, audit, map[string]any{"sessions_revoked": n}, now)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("revoke sessions: %w", mapErr(err))
+	}
+	return n, nil
 }
 
-// revoke revokes the user's live sessions matching cond (on $3 = arg) and
-// records the auth change, in one statement.
-func (s *Store) revoke(ctx context.Context, userID int64, cond string, arg int64, now time.Time) (int, error) {
+// revokeSessions revokes the user's live sessions matching cond (on $3 =
+// arg) and records the auth change, in one statement.
+func revokeSessions(ctx context.Context, q interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}, userID int64, cond string, arg int64, now time.Time) (int, error) {
 	var n int
-	err := s.pool.QueryRow(ctx, `
+	err := q.QueryRow(ctx, `
 		WITH r AS (
 			UPDATE sessions SET revoked_at = $1
 			WHERE user_id = $2 AND `+cond+` AND revoked_at IS NULL AND expires_at > $1
@@ -150,10 +166,7 @@ func (s *Store) revoke(ctx context.Context, userID int64, cond string, arg int64
 			INSERT INTO auth_changes (user_id) SELECT $2 WHERE EXISTS (SELECT 1 FROM r)
 		)
 		SELECT count(*) FROM r`, now, userID, arg).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("revoke sessions: %w", mapErr(err))
-	}
-	return n, nil
+	return n, mapErr(err)
 }
 
 // PurgeExpired implements domain.SessionStore.

@@ -103,14 +103,70 @@ func (s *Store) AuthState(ctx context.Context, userID int64, now time.Time) (dom
 }
 
 // SetUserActive implements domain.UserStore.
-func (s *Store) SetUserActive(ctx context.Context, userID int64, active bool, now time.Time) error {
+func (s *Store) SetUserActive(ctx context.Context, userID int64, active bool, now time.Time, audit *domain.AuditEntry) (bool, error) {
+	var changed bool
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var was bool
+		if err := tx.QueryRow(ctx, `SELECT is_active FROM users WHERE id = $1 FOR UPDATE`, userID).Scan(&was); err != nil {
+			if domain.KindOf(mapErr(err)) == domain.KindNotFound {
+				return domain.E(domain.KindNotFound, "User not found")
+			}
+			return mapErr(err)
+		}
+		if was == active {
+			return nil
+		}
+		changed = true
+		if _, err := tx.Exec(ctx, `UPDATE users SET is_active = $1, updated_at = $2 WHERE id = $3`, active, now, userID); err != nil {
+			return mapErr(err)
+		}
+		changes := map[string]any{"is_active": map[string]any{"old": was, "new": active}}
+		if !active {
+			n, err := revokeSessions(ctx, tx, userID, `$3 = 0`, 0, now)
+			if err != nil {
+				return err
+			}
+			changes["sessions_revoked"] = n
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO auth_changes (user_id) VALUES ($1)`, userID); err != nil {
+			return mapErr(err)
+		}
+		return writeAudit(ctx, tx, audit, changes, now)
+	})
+	if err != nil {
+		return false, fmt.Errorf("set user active: %w", mapErr(err))
+	}
+	return changed, nil
+}
+
+// ChangePassword implements domain.UserStore.
+func (s *Store) ChangePassword(ctx context.Context, userID int64, hash string, keepSessionID int64, now time.Time) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET hashed_password = $1, updated_at = $2 WHERE id = $3`, hash, now, userID)
+		if err != nil {
+			return mapErr(err)
+		}
+		if tag.RowsAffected() == 0 {
+			return domain.E(domain.KindNotFound, "User not found")
+		}
+		_, err = revokeSessions(ctx, tx, userID, `id <> $3`, keepSessionID, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("change password: %w", mapErr(err))
+	}
+	return nil
+}
+
+// DeleteUser implements domain.UserStore.
+func (s *Store) DeleteUser(ctx context.Context, userID int64) error {
 	var n int
 	err := s.pool.QueryRow(ctx, `
-		WITH u AS (UPDATE users SET is_active = $1, updated_at = $2 WHERE id = $3 RETURNING id),
-		     chg AS (INSERT INTO auth_changes (user_id) SELECT id FROM u)
-		SELECT count(*) FROM u`, active, now, userID).Scan(&n)
+		WITH d AS (DELETE FROM users WHERE id = $1 RETURNING id),
+		     chg AS (INSERT INTO auth_changes (user_id) SELECT id FROM d)
+		SELECT count(*) FROM d`, userID).Scan(&n)
 	if err != nil {
-		return fmt.Errorf("set user active: %w", mapErr(err))
+		return fmt.Errorf("delete user: %w", mapErr(err))
 	}
 	if n == 0 {
 		return domain.E(domain.KindNotFound, "User not found")

@@ -129,34 +129,47 @@ func (s *Store) Sessions(ctx context.Context, userID int64, now time.Time) ([]do
 
 // RevokeSession implements domain.SessionStore.
 func (s *Store) RevokeSession(ctx context.Context, userID, sessionID int64, now time.Time) error {
-	n, err := s.revoke(ctx, userID, `id = ?3`, sessionID, now)
-	if err == nil && n == 0 {
+	var n int
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = revokeSessions(ctx, tx, userID, `id = ?3`, sessionID, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("revoke session: %w", err)
+	}
+	if n == 0 {
 		return domain.E(domain.KindNotFound, "Session not found")
 	}
-	return err
+	return nil
 }
 
 // RevokeSessions implements domain.SessionStore.
-func (s *Store) RevokeSessions(ctx context.Context, userID, keepSessionID int64, now time.Time) (int, error) {
-	return s.revoke(ctx, userID, `id <> ?3`, keepSessionID, now)
-}
-
-// revoke revokes the user's live sessions matching cond (on ?3 = arg) and
-// records the auth change.
-func (s *Store) revoke(ctx context.Context, userID int64, cond string, arg int64, now time.Time) (int, error) {
-	var n int64
+func (s *Store) RevokeSessions(ctx context.Context, userID, keepSessionID int64, now time.Time, audit *domain.AuditEntry) (int, error) {
+	var n int
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `
-			UPDATE sessions SET revoked_at = ?1
-			WHERE user_id = ?2 AND `+cond+` AND revoked_at IS NULL AND expires_at > ?1`, ts(now), userID, arg)
-		if err == nil {
-			n, _ = res.RowsAffected()
+		var err error
+		if n, err = revokeSessions(ctx, tx, userID, `id <> ?3`, keepSessionID, now); err != nil || n == 0 {
+			return err
 		}
-		return recordAuthChange(ctx, tx, userID, res, err)
+		return writeAudit(ctx, tx, audit, map[string]any{"sessions_revoked": n}, now)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("revoke sessions: %w", err)
 	}
+	return n, nil
+}
+
+// revokeSessions revokes the user's live sessions matching cond (on ?3 =
+// arg) and records the auth change.
+func revokeSessions(ctx context.Context, tx *sql.Tx, userID int64, cond string, arg int64, now time.Time) (int, error) {
+	res, err := tx.ExecContext(ctx, `
+		UPDATE sessions SET revoked_at = ?1
+		WHERE user_id = ?2 AND `+cond+` AND revoked_at IS NULL AND expires_at > ?1`, ts(now), userID, arg)
+	if err := recordAuthChange(ctx, tx, userID, res, err); err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
 	return int(n), nil
 }
 

@@ -119,20 +119,75 @@ func (s *Store) AuthState(ctx context.Context, userID int64, now time.Time) (dom
 }
 
 // SetUserActive implements domain.UserStore.
-func (s *Store) SetUserActive(ctx context.Context, userID int64, active bool, now time.Time) error {
-	var n int64
+func (s *Store) SetUserActive(ctx context.Context, userID int64, active bool, now time.Time, audit *domain.AuditEntry) (bool, error) {
+	var changed bool
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET is_active = ?, updated_at = ? WHERE id = ?`, active, ts(now), userID)
-		if err == nil {
-			n, _ = res.RowsAffected()
+		var was bool
+		if err := tx.QueryRowContext(ctx, `SELECT is_active FROM users WHERE id = ?`, userID).Scan(&was); err != nil {
+			if domain.KindOf(mapErr(err)) == domain.KindNotFound {
+				return domain.E(domain.KindNotFound, "User not found")
+			}
+			return mapErr(err)
 		}
-		return recordAuthChange(ctx, tx, userID, res, err)
+		if was == active {
+			return nil
+		}
+		changed = true
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET is_active = ?, updated_at = ? WHERE id = ?`, active, ts(now), userID); err != nil {
+			return mapErr(err)
+		}
+		changes := map[string]any{"is_active": map[string]any{"old": was, "new": active}}
+		if !active {
+			n, err := revokeSessions(ctx, tx, userID, `?3 = ?3`, 0, now)
+			if err != nil {
+				return err
+			}
+			changes["sessions_revoked"] = n
+		}
+		if err := addAuthChange(ctx, tx, userID); err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, audit, changes, now)
 	})
 	if err != nil {
-		return fmt.Errorf("set user active: %w", err)
+		return false, fmt.Errorf("set user active: %w", err)
 	}
-	if n == 0 {
-		return domain.E(domain.KindNotFound, "User not found")
+	return changed, nil
+}
+
+// ChangePassword implements domain.UserStore.
+func (s *Store) ChangePassword(ctx context.Context, userID int64, hash string, keepSessionID int64, now time.Time) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET hashed_password = ?, updated_at = ? WHERE id = ?`, hash, ts(now), userID)
+		if err != nil {
+			return mapErr(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return domain.E(domain.KindNotFound, "User not found")
+		}
+		_, err = revokeSessions(ctx, tx, userID, `id <> ?3`, keepSessionID, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	return nil
+}
+
+// DeleteUser implements domain.UserStore.
+func (s *Store) DeleteUser(ctx context.Context, userID int64) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, userID)
+		if err != nil {
+			return mapErr(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return domain.E(domain.KindNotFound, "User not found")
+		}
+		return addAuthChange(ctx, tx, userID)
+	})
+	if err != nil {
+		return fmt.Errorf("delete user: %w", err)
 	}
 	return nil
 }

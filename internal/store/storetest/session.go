@@ -126,7 +126,7 @@ func testSessions(t *testing.T, open Opener) {
 		}
 		off := mustCreateUser(t, s)
 		_, offHash := mustCreateSession(t, s, off.ID, now)
-		if err := s.SetUserActive(t.Context(), off.ID, false, now); err != nil {
+		if _, err := s.SetUserActive(t.Context(), off.ID, false, now, nil); err != nil {
 			t.Fatal(err)
 		}
 		cases := map[string]struct {
@@ -185,7 +185,7 @@ func testSessions(t *testing.T, open Opener) {
 			t.Fatalf("RevokeSession() error = %v", err)
 		}
 		wantKind(t, "RevokeSession(again)", s.RevokeSession(t.Context(), a.ID, s1.ID, now), domain.KindNotFound)
-		n, err := s.RevokeSessions(t.Context(), a.ID, s3.ID, now)
+		n, err := s.RevokeSessions(t.Context(), a.ID, s3.ID, now, nil)
 		if err != nil || n != 1 {
 			t.Errorf("RevokeSessions(keep %d) = %d, %v; want 1 (only %d)", s3.ID, n, err, s2.ID)
 		}
@@ -250,7 +250,7 @@ func testSessions(t *testing.T, open Opener) {
 		if err := s.SetPasswordHash(t.Context(), u.ID, "$argon2id$new", later); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SetUserActive(t.Context(), u.ID, false, later); err != nil {
+		if _, err := s.SetUserActive(t.Context(), u.ID, false, later, nil); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := s.UserByID(t.Context(), u.ID)
@@ -258,7 +258,8 @@ func testSessions(t *testing.T, open Opener) {
 			t.Errorf("user = %+v, want the new hash, inactive, updated at %v", got, later)
 		}
 		wantKind(t, "SetPasswordHash(unknown)", s.SetPasswordHash(t.Context(), 4242, "x", later), domain.KindNotFound)
-		wantKind(t, "SetUserActive(unknown)", s.SetUserActive(t.Context(), 4242, true, later), domain.KindNotFound)
+		_, err := s.SetUserActive(t.Context(), 4242, true, later, nil)
+		wantKind(t, "SetUserActive(unknown)", err, domain.KindNotFound)
 	})
 }
 
@@ -287,11 +288,13 @@ func testAuthChanges(t *testing.T, open Opener) {
 			t.Fatalf("changes after creating users and sessions = %v, want none", ids)
 		}
 		must(t, s.RevokeSession(t.Context(), a.ID, sa.ID, now))
-		if _, err := s.RevokeSessions(t.Context(), b.ID, 0, now); err != nil {
+		if _, err := s.RevokeSessions(t.Context(), b.ID, 0, now, nil); err != nil {
 			t.Fatal(err)
 		}
-		must(t, s.SetUserActive(t.Context(), c.ID, false, now))
-		s.RevokeSessions(t.Context(), c.ID, 0, now) // c has none: no change
+		if _, err := s.SetUserActive(t.Context(), c.ID, false, now, nil); err != nil {
+			t.Fatal(err)
+		}
+		s.RevokeSessions(t.Context(), c.ID, 0, now, nil) // c has none now: no change
 		ids, mid := changed(start)
 		if want := []int64{a.ID, b.ID, c.ID}; !slices.Equal(ids, want) {
 			t.Errorf("changed users = %v, want %v", ids, want)

@@ -1,0 +1,159 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/anirohi/anirohi-api/internal/domain"
+)
+
+// writeAudit inserts the entry, completed with its changes and time.
+func writeAudit(ctx context.Context, tx pgx.Tx, a *domain.AuditEntry, changes map[string]any, now time.Time) error {
+	if a == nil {
+		return nil
+	}
+	a.Changes, a.CreatedAt = changes, now
+	data, err := json.Marshal(changes)
+	if err != nil {
+		return err
+	}
+	var actor *int64
+	if a.ActorID != 0 {
+		actor = &a.ActorID
+	}
+	return mapErr(tx.QueryRow(ctx, `
+		INSERT INTO audit_log (actor_id, action, target_type, target_id, changes, trace_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		actor, a.Action, a.TargetType, a.TargetID, string(data), a.TraceID, now).Scan(&a.ID))
+}
+
+// roleCodes lists the user's role codes (locking the user row), failing
+// with KindNotFound when the user does not exist.
+func roleCodes(ctx context.Context, tx pgx.Tx, userID int64) ([]string, error) {
+	var codes []string
+	err := tx.QueryRow(ctx, `
+		SELECT coalesce((SELECT array_agg(r.code ORDER BY r.code) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+		                 WHERE ur.user_id = u.id), '{}')
+		FROM users u WHERE u.id = $1 FOR UPDATE`, userID).Scan(&codes)
+	if domain.KindOf(mapErr(err)) == domain.KindNotFound {
+		return nil, domain.E(domain.KindNotFound, "User not found")
+	}
+	return codes, mapErr(err)
+}
+
+func (s *Store) changeRole(ctx context.Context, userID int64, code string, now time.Time, audit *domain.AuditEntry, stmt string) (bool, error) {
+	var changed bool
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var roleID int64
+		if err := tx.QueryRow(ctx, `SELECT id FROM roles WHERE code = $1`, code).Scan(&roleID); err != nil {
+			if domain.KindOf(mapErr(err)) == domain.KindNotFound {
+				return domain.E(domain.KindNotFound, "Role not found")
+			}
+			return mapErr(err)
+		}
+		before, err := roleCodes(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, stmt, userID, roleID, now)
+		if err != nil || tag.RowsAffected() == 0 {
+			return mapErr(err)
+		}
+		changed = true
+		after, err := roleCodes(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO auth_changes (user_id) VALUES ($1)`, userID); err != nil {
+			return mapErr(err)
+		}
+		return writeAudit(ctx, tx, audit, map[string]any{"roles": map[string]any{"old": before, "new": after}}, now)
+	})
+	if err != nil {
+		return false, fmt.Errorf("change role: %w", err)
+	}
+	return changed, nil
+}
+
+// GrantRole implements domain.AdminStore.
+func (s *Store) GrantRole(ctx context.Context, userID int64, code string, now time.Time, audit *domain.AuditEntry) (bool, error) {
+	return s.changeRole(ctx, userID, code, now, audit,
+		`INSERT INTO user_roles (user_id, role_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`)
+}
+
+// RevokeRole implements domain.AdminStore.
+func (s *Store) RevokeRole(ctx context.Context, userID int64, code string, now time.Time, audit *domain.AuditEntry) (bool, error) {
+	return s.changeRole(ctx, userID, code, now, audit,
+		`DELETE FROM user_roles WHERE user_id = $1 AND role_id = $2 AND $3::timestamptz IS NOT NULL`)
+}
+
+// AuditLog implements domain.AdminStore.
+func (s *Store) AuditLog(ctx context.Context, q domain.AuditQuery) ([]domain.AuditEntry, int, error) {
+	const where = `WHERE ($1 = 0 OR actor_id = $1) AND ($2 = '' OR action = $2)`
+	var total int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM audit_log `+where, q.ActorID, q.Action).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("audit log: %w", mapErr(err))
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, coalesce(actor_id, 0), action, target_type, target_id, changes, trace_id, created_at
+		FROM audit_log `+where+` ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4`, q.ActorID, q.Action, q.Limit, q.Offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("audit log: %w", mapErr(err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.AuditEntry, error) {
+		var a domain.AuditEntry
+		err := r.Scan(&a.ID, &a.ActorID, &a.Action, &a.TargetType, &a.TargetID, &a.Changes, &a.TraceID, &a.CreatedAt)
+		a.CreatedAt = a.CreatedAt.UTC()
+		return a, err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("audit log: %w", mapErr(err))
+	}
+	if out == nil {
+		out = []domain.AuditEntry{}
+	}
+	return out, total, nil
+}
+
+// likePattern is a LIKE pattern matching s anywhere, with LIKE's own
+// characters escaped by backslash.
+func likePattern(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(strings.ToLower(s)) + "%"
+}
+
+// Users implements domain.UserStore.
+func (s *Store) Users(ctx context.Context, q domain.UserQuery) ([]domain.UserSummary, int, error) {
+	const where = `WHERE email_key LIKE $1 ESCAPE '\'`
+	pattern := likePattern(q.EmailContains)
+	var total int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM users `+where, pattern).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", mapErr(err))
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, email, is_active, created_at, updated_at,
+		       coalesce((SELECT array_agg(r.code ORDER BY r.code) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+		                 WHERE ur.user_id = users.id), '{}')
+		FROM users `+where+` ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`, pattern, q.Limit, q.Offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", mapErr(err))
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.UserSummary, error) {
+		var u domain.UserSummary
+		err := r.Scan(&u.User.ID, &u.User.Email, &u.User.Active, &u.User.CreatedAt, &u.User.UpdatedAt, &u.Roles)
+		u.User.CreatedAt, u.User.UpdatedAt = u.User.CreatedAt.UTC(), u.User.UpdatedAt.UTC()
+		return u, err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", mapErr(err))
+	}
+	if out == nil {
+		out = []domain.UserSummary{}
+	}
+	return out, total, nil
+}

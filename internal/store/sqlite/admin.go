@@ -1,0 +1,183 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/anirohi/anirohi-api/internal/domain"
+)
+
+// writeAudit inserts the entry, completed with its changes and time.
+func writeAudit(ctx context.Context, tx *sql.Tx, a *domain.AuditEntry, changes map[string]any, now time.Time) error {
+	if a == nil {
+		return nil
+	}
+	a.Changes, a.CreatedAt = changes, now
+	data, err := json.Marshal(changes)
+	if err != nil {
+		return err
+	}
+	var actor any
+	if a.ActorID != 0 {
+		actor = a.ActorID
+	}
+	err = tx.QueryRowContext(ctx, `
+		INSERT INTO audit_log (actor_id, action, target_type, target_id, changes, trace_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		actor, a.Action, a.TargetType, a.TargetID, string(data), a.TraceID, ts(now)).Scan(&a.ID)
+	return mapErr(err)
+}
+
+func addAuthChange(ctx context.Context, tx *sql.Tx, userID int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO auth_changes (user_id) VALUES (?)`, userID)
+	return mapErr(err)
+}
+
+// roleCodes lists the user's role codes, failing with KindNotFound when the
+// user does not exist.
+func roleCodes(ctx context.Context, tx *sql.Tx, userID int64) ([]string, error) {
+	var exists bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, userID).Scan(&exists); err != nil {
+		return nil, mapErr(err)
+	}
+	if !exists {
+		return nil, domain.E(domain.KindNotFound, "User not found")
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT r.code FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = ? ORDER BY r.code`, userID)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer rows.Close()
+	codes := []string{}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, mapErr(err)
+		}
+		codes = append(codes, c)
+	}
+	return codes, mapErr(rows.Err())
+}
+
+func (s *Store) changeRole(ctx context.Context, userID int64, code string, now time.Time, audit *domain.AuditEntry, stmt string) (bool, error) {
+	var changed bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var roleID int64
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM roles WHERE code = ?`, code).Scan(&roleID); err != nil {
+			if domain.KindOf(mapErr(err)) == domain.KindNotFound {
+				return domain.E(domain.KindNotFound, "Role not found")
+			}
+			return mapErr(err)
+		}
+		before, err := roleCodes(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, stmt, userID, roleID, ts(now))
+		if err != nil {
+			return mapErr(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		changed = true
+		after, err := roleCodes(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if err := addAuthChange(ctx, tx, userID); err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, audit, map[string]any{"roles": map[string]any{"old": before, "new": after}}, now)
+	})
+	if err != nil {
+		return false, fmt.Errorf("change role: %w", err)
+	}
+	return changed, nil
+}
+
+// GrantRole implements domain.AdminStore.
+func (s *Store) GrantRole(ctx context.Context, userID int64, code string, now time.Time, audit *domain.AuditEntry) (bool, error) {
+	return s.changeRole(ctx, userID, code, now, audit,
+		`INSERT INTO user_roles (user_id, role_id, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING`)
+}
+
+// RevokeRole implements domain.AdminStore.
+func (s *Store) RevokeRole(ctx context.Context, userID int64, code string, now time.Time, audit *domain.AuditEntry) (bool, error) {
+	return s.changeRole(ctx, userID, code, now, audit, `DELETE FROM user_roles WHERE user_id = ?1 AND role_id = ?2 AND ?3 = ?3`)
+}
+
+// AuditLog implements domain.AdminStore.
+func (s *Store) AuditLog(ctx context.Context, q domain.AuditQuery) ([]domain.AuditEntry, int, error) {
+	const where = `WHERE (?1 = 0 OR actor_id = ?1) AND (?2 = '' OR action = ?2)`
+	var total int
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM audit_log `+where, q.ActorID, q.Action).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("audit log: %w", mapErr(err))
+	}
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT id, coalesce(actor_id, 0), action, target_type, target_id, changes, trace_id, created_at
+		FROM audit_log `+where+` ORDER BY created_at DESC, id DESC LIMIT ?3 OFFSET ?4`, q.ActorID, q.Action, q.Limit, q.Offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("audit log: %w", mapErr(err))
+	}
+	defer rows.Close()
+	out := []domain.AuditEntry{}
+	for rows.Next() {
+		var a domain.AuditEntry
+		var changes string
+		if err := rows.Scan(&a.ID, &a.ActorID, &a.Action, &a.TargetType, &a.TargetID, &changes, &a.TraceID, timeCol{&a.CreatedAt}); err != nil {
+			return nil, 0, mapErr(err)
+		}
+		if err := json.Unmarshal([]byte(changes), &a.Changes); err != nil {
+			return nil, 0, fmt.Errorf("audit changes: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, total, mapErr(rows.Err())
+}
+
+// likePattern is a LIKE pattern matching s anywhere, with LIKE's own
+// characters escaped by backslash.
+func likePattern(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(strings.ToLower(s)) + "%"
+}
+
+// Users implements domain.UserStore.
+func (s *Store) Users(ctx context.Context, q domain.UserQuery) ([]domain.UserSummary, int, error) {
+	const where = `WHERE email_key LIKE ?1 ESCAPE '\'`
+	pattern := likePattern(q.EmailContains)
+	var total int
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM users `+where, pattern).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", mapErr(err))
+	}
+	rows, err := s.read.QueryContext(ctx, `
+		SELECT `+userColumns+`,
+		       coalesce((SELECT group_concat(code, ',') FROM (SELECT r.code FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+		                 WHERE ur.user_id = users.id ORDER BY r.code)), '')
+		FROM users `+where+` ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3`, pattern, q.Limit, q.Offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", mapErr(err))
+	}
+	defer rows.Close()
+	out := []domain.UserSummary{}
+	for rows.Next() {
+		var u domain.UserSummary
+		var roles string
+		if err := rows.Scan(&u.User.ID, &u.User.Email, &u.User.PasswordHash, &u.User.Active,
+			timeCol{&u.User.CreatedAt}, timeCol{&u.User.UpdatedAt}, &roles); err != nil {
+			return nil, 0, mapErr(err)
+		}
+		u.User.PasswordHash = ""
+		u.Roles = []string{}
+		if roles != "" {
+			u.Roles = strings.Split(roles, ",")
+		}
+		out = append(out, u)
+	}
+	return out, total, mapErr(rows.Err())
+}
