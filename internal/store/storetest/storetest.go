@@ -22,6 +22,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("auth changes", func(t *testing.T) { testAuthChanges(t, open) })
 	t.Run("library", func(t *testing.T) { testLibrary(t, open) })
 	t.Run("watch", func(t *testing.T) { testWatch(t, open) })
+	t.Run("admin", func(t *testing.T) { testAdmin(t, open) })
 }
 
 // now is a fixed instant with microseconds, the precision both engines keep.
