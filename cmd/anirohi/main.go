@@ -70,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, rest, env, stdout, stderr)
 	case "migrate":
 		return migrateCmd(ctx, rest, env, stdout, stderr)
+	case "users":
+		return usersCmd(ctx, rest, env, stdin, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, rest, env, stderr)
 	case "version":

@@ -234,3 +234,45 @@ func TestDotEnvFile(t *testing.T) {
 		t.Errorf("unknown .env keys = %v, want [NOT_A_SETTING]", unknown)
 	}
 }
+
+func TestUsersCreateAdmin(t *testing.T) {
+	env := testEnv(t)
+	admin := func(email, password string) (string, error) {
+		var out bytes.Buffer
+		err := run(t.Context(), []string{"users", "create-admin", "--email", email}, envOf(env), strings.NewReader(password+"\n"), &out, io.Discard)
+		return out.String(), err
+	}
+	if out, err := admin("root@example.com", "a-strong-password"); err != nil || !strings.Contains(out, "created administrator") {
+		t.Fatalf("first run = %q, %v", out, err)
+	}
+	if out, err := admin("root@example.com", "ignored-now"); err != nil || !strings.Contains(out, "already an administrator") {
+		t.Errorf("second run = %q, %v; want harmless", out, err)
+	}
+	if _, err := admin("weak@example.com", "short"); err == nil || !strings.Contains(err.Error(), "password") {
+		t.Errorf("short password = %v, want a password error", err)
+	}
+	if _, err := admin("not-an-email", "a-strong-password"); err == nil {
+		t.Error("bad email accepted")
+	}
+	// The new administrator can log in and use the admin API.
+	base, _ := startServer(t, env)
+	resp, err := http.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"email":"root@example.com","password":"a-strong-password"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	req, _ := http.NewRequest("GET", base+"/api/v1/admin/roles", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("admin API as the created admin = %d", resp.StatusCode)
+	}
+}

@@ -76,6 +76,7 @@ func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Wr
 		Auth:    auth,
 		Library: app.NewLibrary(store, clock),
 		Watch:   app.NewWatch(store, clock),
+		Admin:   app.NewAdmin(store, access, clock),
 	})
 
 	var jobs sync.WaitGroup

@@ -14,6 +14,7 @@ import (
 type AuthStore interface {
 	domain.UserStore
 	domain.SessionStore
+	GrantRole(ctx context.Context, userID int64, code string, now time.Time, audit *domain.AuditEntry) (bool, error)
 }
 
 // AuthConfig holds the token lifetimes.

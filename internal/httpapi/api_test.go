@@ -62,6 +62,7 @@ type testAPI struct {
 	store  domain.Store
 	clock  *testClock
 	hasher *countingHasher
+	access *app.Access
 	logs   *bytes.Buffer
 }
 
@@ -83,6 +84,17 @@ func newTestAPI(t testing.TB, opts ...apiOption) *testAPI {
 
 func newTestAPIOn(t testing.TB, store domain.Store, opts ...apiOption) *testAPI {
 	t.Helper()
+	return newAPI(t, store, &testClock{now: time.Date(2026, 1, 8, 7, 0, 0, 0, time.UTC)}, opts...)
+}
+
+// newReplica is a second instance on a's database, sharing a's clock.
+func newReplica(t testing.TB, a *testAPI) *testAPI {
+	t.Helper()
+	return newAPI(t, a.store, a.clock)
+}
+
+func newAPI(t testing.TB, store domain.Store, clock *testClock, opts ...apiOption) *testAPI {
+	t.Helper()
 	cfg := Config{
 		AppName:        "Anirohi API",
 		Version:        "1.0.0",
@@ -95,20 +107,20 @@ func newTestAPIOn(t testing.TB, store domain.Store, opts ...apiOption) *testAPI 
 	for _, o := range opts {
 		o(&cfg, &authCfg)
 	}
-	clock := &testClock{now: time.Date(2026, 1, 8, 7, 0, 0, 0, time.UTC)}
 	hasher := &countingHasher{Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}, 4, time.Second)}
 	tokens, err := token.NewIssuer("HS256", "test-key-0123456789abcdef0123456789", "", 15*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth, err := app.NewAuth(t.Context(), store, app.NewAccess(store, clock), hasher, tokens, clock, authCfg, nil)
+	access := app.NewAccess(store, clock)
+	auth, err := app.NewAuth(t.Context(), store, access, hasher, tokens, clock, authCfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
 	srv := NewServer(cfg, Deps{Logger: logging.New(&syncWriter{w: logs}, -4), Auth: auth,
-		Library: app.NewLibrary(store, clock), Watch: app.NewWatch(store, clock)})
-	return &testAPI{t: t, srv: srv, store: store, clock: clock, hasher: hasher, logs: logs}
+		Library: app.NewLibrary(store, clock), Watch: app.NewWatch(store, clock), Admin: app.NewAdmin(store, access, clock)})
+	return &testAPI{t: t, srv: srv, store: store, clock: clock, hasher: hasher, access: access, logs: logs}
 }
 
 type syncWriter struct {
@@ -218,6 +230,34 @@ type session struct {
 func (a *testAPI) register(email, pw string) session {
 	a.t.Helper()
 	return a.sessionFrom(a.do(req{method: "POST", path: "/api/v1/auth/register", body: credentials{email, pw}}).wantStatus(a.t, 201))
+}
+
+// registerAdmin registers email and makes it an administrator.
+func (a *testAPI) registerAdmin(email string) session {
+	a.t.Helper()
+	s := a.register(email, pw)
+	u, _ := a.store.UserByEmail(a.t.Context(), email)
+	if _, err := a.store.GrantRole(a.t.Context(), u.ID, domain.RoleAdmin, a.clock.Now(), nil); err != nil {
+		a.t.Fatal(err)
+	}
+	a.access.Invalidate(u.ID)
+	return s
+}
+
+// registerEmail registers email and returns it.
+func (a *testAPI) registerEmail(email string) string {
+	a.t.Helper()
+	a.register(email, pw)
+	return email
+}
+
+func (a *testAPI) userID(email string) int64 {
+	a.t.Helper()
+	u, err := a.store.UserByEmail(a.t.Context(), email)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return u.ID
 }
 
 func (a *testAPI) login(email, pw string) session {

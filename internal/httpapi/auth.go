@@ -101,11 +101,15 @@ func handleSessions(auth *app.Auth) http.Handler {
 		}
 		out := make([]sessionResponse, len(list))
 		for i, s := range list {
-			out[i] = sessionResponse{ID: s.ID, CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt, ExpiresAt: s.ExpiresAt,
-				UserAgent: s.UserAgent, IP: s.IP, Current: s.ID == p.SessionID}
+			out[i] = toSession(s, p.SessionID)
 		}
 		return encode(w, http.StatusOK, out)
 	})
+}
+
+func toSession(s domain.Session, current int64) sessionResponse {
+	return sessionResponse{ID: s.ID, CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt, ExpiresAt: s.ExpiresAt,
+		UserAgent: s.UserAgent, IP: s.IP, Current: s.ID == current}
 }
 
 func handleRevokeSession(auth *app.Auth) http.Handler {

@@ -1,33 +1,76 @@
 package httpapi
 
-// routes lists the whole API surface in one place, each route with the
-// middleware it needs.
-func (s *Server) routes() {
-	auth := s.deps.Auth
+import (
+	"net/http"
+
+	"github.com/anirohi/anirohi-api/internal/domain"
+)
+
+// route is one entry of the API surface. A route with a permission needs a
+// bearer token whose user holds it (D5).
+type route struct {
+	pattern string // "METHOD /path"
+	perm    string // "" for public routes
+	handler http.Handler
+}
+
+// routeTable lists the whole API surface in one place.
+func (s *Server) routeTable() []route {
+	auth, lib, watch, admin := s.deps.Auth, s.deps.Library, s.deps.Watch, s.deps.Admin
 	cookies := cookieJar{secure: s.cfg.CookieSecure, sameSite: s.cfg.CookieSameSite, maxAge: s.cfg.RefreshTTL}
-	bearer := s.authenticated
-	handle := s.mux.Handle
+	const (
+		read, write, del = domain.PermLibraryRead, domain.PermLibraryWrite, domain.PermLibraryDelete
+		userRead         = domain.PermUserRead
+		userWrite        = domain.PermUserWrite
+		adminAccess      = domain.PermAdminAccess
+	)
+	return []route{
+		{"GET /{$}", "", handleRoot(s.cfg.AppName)},
+		{"GET /health", "", handleHealth(s.cfg.Version)},
+		{"GET /ready", "", handleReady(s.deps.Ready)},
 
-	handle("GET /{$}", handleRoot(s.cfg.AppName))
-	handle("GET /health", handleHealth(s.cfg.Version))
-	handle("GET /ready", handleReady(s.deps.Ready))
-	handle("POST /api/v1/auth/register", handleRegister(auth, cookies))
-	handle("POST /api/v1/auth/login", handleLogin(auth, cookies))
-	handle("POST /api/v1/auth/refresh", s.sameOrigin(handleRefresh(auth, cookies)))
-	handle("POST /api/v1/auth/logout", s.sameOrigin(handleLogout(auth, cookies)))
-	handle("POST /api/v1/auth/logout-all", bearer(handleLogoutAll(auth, cookies)))
-	handle("GET /api/v1/auth/sessions", bearer(handleSessions(auth)))
-	handle("DELETE /api/v1/auth/sessions/{id}", bearer(handleRevokeSession(auth)))
-	handle("GET /api/v1/users/me", bearer(handleMe(auth)))
+		{"POST /api/v1/auth/register", "", handleRegister(auth, cookies)},
+		{"POST /api/v1/auth/login", "", handleLogin(auth, cookies)},
+		{"POST /api/v1/auth/refresh", "", s.sameOrigin(handleRefresh(auth, cookies))},
+		{"POST /api/v1/auth/logout", "", s.sameOrigin(handleLogout(auth, cookies))},
+		{"POST /api/v1/auth/logout-all", userWrite, handleLogoutAll(auth, cookies)},
+		{"GET /api/v1/auth/sessions", userRead, handleSessions(auth)},
+		{"DELETE /api/v1/auth/sessions/{id}", userWrite, handleRevokeSession(auth)},
 
-	lib, watch := s.deps.Library, s.deps.Watch
-	handle("GET /api/v1/me/library", bearer(handleListLibrary(lib)))
-	handle("PUT /api/v1/me/library/{title_id}", bearer(handlePutLibraryItem(lib)))
-	handle("DELETE /api/v1/me/library/{title_id}", bearer(handleDeleteLibraryItem(lib)))
-	handle("GET /api/v1/me/progress", bearer(handleListProgress(watch)))
-	handle("PUT /api/v1/me/progress/{episode_id}", bearer(handleSaveProgress(watch)))
-	handle("GET /api/v1/me/history", bearer(handleListHistory(watch)))
-	handle("DELETE /api/v1/me/history/{history_id}", bearer(handleDeleteHistoryEntry(watch)))
-	handle("DELETE /api/v1/me/history", bearer(handleClearHistory(watch)))
-	handle("POST /api/v1/me/import-legacy", bearer(handleImportLegacy(watch)))
+		{"GET /api/v1/users/me", userRead, handleMe(auth)},
+		{"PATCH /api/v1/users/me", userWrite, handleChangePassword(auth)},
+		{"DELETE /api/v1/users/me", userWrite, handleDeleteAccount(auth, cookies)},
+		{"GET /api/v1/me/export", userRead, handleExport(auth)},
+
+		{"GET /api/v1/me/library", read, handleListLibrary(lib)},
+		{"PUT /api/v1/me/library/{title_id}", write, handlePutLibraryItem(lib)},
+		{"DELETE /api/v1/me/library/{title_id}", del, handleDeleteLibraryItem(lib)},
+		{"GET /api/v1/me/progress", read, handleListProgress(watch)},
+		{"PUT /api/v1/me/progress/{episode_id}", write, handleSaveProgress(watch)},
+		{"GET /api/v1/me/history", read, handleListHistory(watch)},
+		{"DELETE /api/v1/me/history/{history_id}", del, handleDeleteHistoryEntry(watch)},
+		{"DELETE /api/v1/me/history", del, handleClearHistory(watch)},
+		{"POST /api/v1/me/import-legacy", write, handleImportLegacy(watch)},
+
+		{"GET /api/v1/admin/users", adminAccess, handleAdminUsers(admin)},
+		{"GET /api/v1/admin/users/{id}", adminAccess, handleAdminUser(admin)},
+		{"PATCH /api/v1/admin/users/{id}", adminAccess, handleAdminSetActive(admin)},
+		{"PUT /api/v1/admin/users/{id}/roles/{code}", adminAccess, handleAdminRole(admin, true)},
+		{"DELETE /api/v1/admin/users/{id}/roles/{code}", adminAccess, handleAdminRole(admin, false)},
+		{"POST /api/v1/admin/users/{id}/revoke-sessions", adminAccess, handleAdminRevokeSessions(admin)},
+		{"GET /api/v1/admin/roles", adminAccess, handleAdminRoles(admin)},
+		{"GET /api/v1/admin/audit-log", adminAccess, handleAdminAuditLog(admin)},
+	}
+}
+
+// routes registers the table: permission routes behind authentication and
+// their permission check.
+func (s *Server) routes() {
+	for _, rt := range s.routeTable() {
+		h := rt.handler
+		if rt.perm != "" {
+			h = s.authenticated(requirePermission(rt.perm, h))
+		}
+		s.mux.Handle(rt.pattern, h)
+	}
 }

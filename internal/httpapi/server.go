@@ -37,6 +37,7 @@ type Deps struct {
 	Auth    *app.Auth
 	Library *app.Library
 	Watch   *app.Watch
+	Admin   *app.Admin
 }
 
 // Server is the service's http.Handler.

@@ -42,6 +42,11 @@ type historyResponse struct {
 	WatchedAt       time.Time `json:"watched_at"`
 }
 
+func toHistory(h domain.HistoryEntry) historyResponse {
+	return historyResponse{ID: h.ID, UserID: h.UserID, Provider: h.Provider, TitleID: h.TitleID,
+		EpisodeID: h.EpisodeID, PositionSeconds: h.Position, WatchedAt: h.WatchedAt}
+}
+
 // progressRequest is what the player sends. duration_seconds is null until
 // the video's metadata loads: stored as 0.
 type progressRequest struct {
@@ -137,8 +142,7 @@ func handleListHistory(watch *app.Watch) http.Handler {
 		}
 		out := make([]historyResponse, len(rows))
 		for i, h := range rows {
-			out[i] = historyResponse{ID: h.ID, UserID: h.UserID, Provider: h.Provider, TitleID: h.TitleID,
-				EpisodeID: h.EpisodeID, PositionSeconds: h.Position, WatchedAt: h.WatchedAt}
+			out[i] = toHistory(h)
 		}
 		return writeList(w, r, out, next)
 	})

@@ -75,7 +75,13 @@ func create(t testing.TB, options string) string {
 // Open returns a Store on a fresh database, closed when the test ends.
 func Open(t testing.TB) *postgres.Store {
 	t.Helper()
-	s, err := postgres.Open(context.Background(), postgres.Config{URL: NewDatabase(t), MaxConns: 8})
+	return OpenTraced(t, nil)
+}
+
+// OpenTraced is Open with a tracer that sees every statement.
+func OpenTraced(t testing.TB, tracer pgx.QueryTracer) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), postgres.Config{URL: NewDatabase(t), MaxConns: 8, Tracer: tracer})
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}

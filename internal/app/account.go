@@ -1,0 +1,99 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/anirohi/anirohi-api/internal/domain"
+)
+
+// checkPassword verifies the caller's password (maxLoginPassword bounds the
+// hashing work).
+func (a *Auth) checkPassword(ctx context.Context, userID int64, field, password string) error {
+	if len(password) > 4*maxLoginPassword {
+		return domain.Invalid(domain.FieldError{Field: field, Message: "is incorrect"})
+	}
+	u, err := a.store.UserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	ok, _, err := a.hasher.Verify(ctx, u.PasswordHash, password)
+	if err != nil {
+		return a.hashError(err)
+	}
+	if !ok {
+		return domain.Invalid(domain.FieldError{Field: field, Message: "is incorrect"})
+	}
+	return nil
+}
+
+// ChangePassword replaces the caller's password after checking the current
+// one; every other session of the caller ends.
+func (a *Auth) ChangePassword(ctx context.Context, p domain.Principal, current, next string) error {
+	if err := domain.ValidatePassword("new_password", next); err != nil {
+		return err
+	}
+	if err := a.checkPassword(ctx, p.UserID, "current_password", current); err != nil {
+		return err
+	}
+	hash, err := a.hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	if err := a.store.ChangePassword(ctx, p.UserID, hash, p.SessionID, a.clock.Now()); err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	a.access.Invalidate(p.UserID)
+	return nil
+}
+
+// DeleteAccount deletes the caller and everything it owns after checking
+// its password; its tokens die with it.
+func (a *Auth) DeleteAccount(ctx context.Context, p domain.Principal, password string) error {
+	if err := a.checkPassword(ctx, p.UserID, "password", password); err != nil {
+		return err
+	}
+	if err := a.store.DeleteUser(ctx, p.UserID); err != nil {
+		return fmt.Errorf("delete account: %w", err)
+	}
+	a.access.Invalidate(p.UserID)
+	return nil
+}
+
+// Export returns every row the caller owns.
+func (a *Auth) Export(ctx context.Context, p domain.Principal) (domain.Export, error) {
+	return a.store.Export(ctx, p.UserID, a.clock.Now())
+}
+
+// EnsureAdmin makes email an administrator: it creates the account with
+// the user and admin roles when there is none (password checked and
+// hashed), or grants admin to the existing one (its password untouched).
+// It reports what it did; running it again changes nothing.
+func (a *Auth) EnsureAdmin(ctx context.Context, email, password string) (created, granted bool, err error) {
+	email, err = domain.NormalizeEmail(email)
+	if err != nil {
+		return false, false, err
+	}
+	u, err := a.store.UserByEmail(ctx, email)
+	switch {
+	case err == nil:
+		entry := &domain.AuditEntry{Action: domain.ActionRoleGrant, TargetType: domain.AuditTargetUser,
+			TargetID: fmt.Sprint(u.ID), TraceID: "cli"}
+		granted, err = a.store.GrantRole(ctx, u.ID, domain.RoleAdmin, a.clock.Now(), entry)
+		a.access.Invalidate(u.ID)
+		return false, granted, err
+	case domain.KindOf(err) != domain.KindNotFound:
+		return false, false, err
+	}
+	if err := domain.ValidatePassword("password", password); err != nil {
+		return false, false, err
+	}
+	hash, err := a.hash(ctx, password)
+	if err != nil {
+		return false, false, err
+	}
+	now := a.clock.Now()
+	_, err = a.store.CreateUser(ctx, domain.User{Email: email, PasswordHash: hash, Active: true, CreatedAt: now, UpdatedAt: now},
+		domain.RoleUser, domain.RoleAdmin)
+	return err == nil, err == nil, err
+}

@@ -1,0 +1,80 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/anirohi/anirohi-api/internal/app"
+)
+
+type changePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+func handleChangePassword(auth *app.Auth) http.Handler {
+	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
+		in, err := decode[changePasswordRequest](r)
+		if err != nil {
+			return err
+		}
+		if err := auth.ChangePassword(r.Context(), principal(r), in.CurrentPassword, in.NewPassword); err != nil {
+			return err
+		}
+		return encode(w, http.StatusOK, message{"Password changed"})
+	})
+}
+
+func handleDeleteAccount(auth *app.Auth, cookies cookieJar) http.Handler {
+	type request struct {
+		Password string `json:"password"`
+	}
+	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
+		in, err := decode[request](r)
+		if err != nil {
+			return err
+		}
+		if err := auth.DeleteAccount(r.Context(), principal(r), in.Password); err != nil {
+			return err
+		}
+		cookies.clear(w)
+		return encode(w, http.StatusOK, message{"Account deleted"})
+	})
+}
+
+type exportResponse struct {
+	User     meResponse            `json:"user"`
+	Library  []libraryItemResponse `json:"library"`
+	Progress []progressResponse    `json:"progress"`
+	History  []historyResponse     `json:"history"`
+	Sessions []sessionResponse     `json:"sessions"`
+}
+
+func handleExport(auth *app.Auth) http.Handler {
+	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
+		p := principal(r)
+		ex, err := auth.Export(r.Context(), p)
+		if err != nil {
+			return err
+		}
+		u := ex.User
+		out := exportResponse{
+			User:    meResponse{Email: u.Email, ID: u.ID, IsActive: u.Active, CreatedAt: u.CreatedAt, Roles: ex.Access.Roles, Permissions: ex.Access.Permissions},
+			Library: make([]libraryItemResponse, len(ex.Library)), Progress: make([]progressResponse, len(ex.Progress)),
+			History: make([]historyResponse, len(ex.History)), Sessions: make([]sessionResponse, len(ex.Sessions)),
+		}
+		for i, it := range ex.Library {
+			out.Library[i] = toLibraryItem(it)
+		}
+		for i, pr := range ex.Progress {
+			out.Progress[i] = toProgress(pr)
+		}
+		for i, h := range ex.History {
+			out.History[i] = toHistory(h)
+		}
+		for i, s := range ex.Sessions {
+			out.Sessions[i] = toSession(s, p.SessionID)
+		}
+		w.Header().Set("Content-Disposition", `attachment; filename="anirohi-export.json"`)
+		return encode(w, http.StatusOK, out)
+	})
+}
