@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"runtime"
@@ -12,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/anirohi/anirohi-api/internal/platform/password"
 )
@@ -45,9 +48,15 @@ type Config struct {
 
 	RedisURL            string
 	RedisMaxConnections int
+	RedisPrefix         string // of every key this service writes
 
 	RateLimitEnabled   bool
 	RateLimitPerMinute int
+	LoginPerMinute     int
+	LoginFailures      int // per email per 15 minutes
+	RegisterPerMinute  int
+	RefreshPerMinute   int
+	TrustedProxies     []netip.Prefix
 
 	MetricsEnabled bool
 	TracingEnabled bool
@@ -106,9 +115,15 @@ func loadConfig(getenv func(string) string) (Config, *envReader, error) {
 
 		RedisURL:            e.str("REDIS_URL", ""),
 		RedisMaxConnections: e.integer("REDIS_MAX_CONNECTIONS", 10, 1, 10000),
+		RedisPrefix:         e.str("REDIS_PREFIX", "anirohi:"),
 
 		RateLimitEnabled:   e.boolean("RATE_LIMIT_ENABLED", true),
 		RateLimitPerMinute: e.integer("RATE_LIMIT_PER_MINUTE", 60, 1, 1_000_000),
+		LoginPerMinute:     e.integer("RATE_LIMIT_LOGIN_PER_MINUTE", 5, 1, 1_000_000),
+		LoginFailures:      e.integer("RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL", 10, 1, 1_000_000),
+		RegisterPerMinute:  e.integer("RATE_LIMIT_REGISTER_PER_MINUTE", 5, 1, 1_000_000),
+		RefreshPerMinute:   e.integer("RATE_LIMIT_REFRESH_PER_MINUTE", 30, 1, 1_000_000),
+		TrustedProxies:     e.prefixes("TRUSTED_PROXIES"),
 
 		MetricsEnabled: e.boolean("METRICS_ENABLED", true),
 		TracingEnabled: e.boolean("TRACING_ENABLED", false),
@@ -122,8 +137,10 @@ func loadConfig(getenv func(string) string) (Config, *envReader, error) {
 		ShutdownTimeout: e.seconds("SHUTDOWN_TIMEOUT_SECONDS", 15, 1, 600),
 	}
 	c.DB = readDatabase(e, c.Env)
-	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
-		e.fail("REDIS_URL", "must start with redis:// or rediss://")
+	if c.RedisURL != "" {
+		if _, err := redis.ParseURL(c.RedisURL); err != nil || !strings.HasPrefix(c.RedisURL, "redis") {
+			e.fail("REDIS_URL", "must be a redis:// or rediss:// URL") // never echoed: it may hold a password
+		}
 	}
 	if c.CookieSameSite == "none" && !c.CookieSecure {
 		e.fail("COOKIE_SAMESITE", "none requires COOKIE_SECURE=true (browsers drop such cookies otherwise)")

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -112,6 +113,25 @@ func (e *envReader) origins(key, def string) []string {
 		}
 	}
 	return list
+}
+
+// prefixes reads a comma-separated list of CIDR prefixes; a bare address
+// is a prefix of one address.
+func (e *envReader) prefixes(key string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, item := range e.list(key, "") {
+		p, err := netip.ParsePrefix(item)
+		if err != nil {
+			a, aerr := netip.ParseAddr(item)
+			if aerr != nil {
+				e.fail(key, "%q is not an address or CIDR prefix", item)
+				continue
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out
 }
 
 // weakSecretWords are refused inside a production SECRET_KEY: the

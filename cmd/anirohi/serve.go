@@ -16,9 +16,9 @@ import (
 	"github.com/anirohi/anirohi-api/internal/app"
 	"github.com/anirohi/anirohi-api/internal/domain"
 	"github.com/anirohi/anirohi-api/internal/httpapi"
+	"github.com/anirohi/anirohi-api/internal/platform/cache"
 	"github.com/anirohi/anirohi-api/internal/platform/logging"
-	"github.com/anirohi/anirohi-api/internal/platform/password"
-	"github.com/anirohi/anirohi-api/internal/platform/token"
+	"github.com/anirohi/anirohi-api/internal/platform/ratelimit"
 	"github.com/anirohi/anirohi-api/internal/store/migration"
 	"github.com/anirohi/anirohi-api/internal/store/postgres"
 	"github.com/anirohi/anirohi-api/internal/store/sqlite"
@@ -41,43 +41,45 @@ func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Wr
 	log := logging.Named(root, "anirohi")
 	warnAboutConfig(log, cfg, known, env)
 
-	store, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
+	// Start-up checks report every problem together, like the configuration.
+	store, serr := openStore(ctx, cfg, log)
+	rdb, rerr := openRedis(ctx, cfg, log)
+	if store != nil {
+		defer store.Close()
 	}
-	defer store.Close()
-
-	tokens, err := token.NewIssuer(cfg.Algorithm, cfg.SecretKey, cfg.SecretKeyPrevious, cfg.AccessTTL)
-	if err != nil {
+	if rdb != nil {
+		defer rdb.Close()
+	}
+	if err := errors.Join(serr, rerr); err != nil {
 		return err
 	}
 	clock := systemClock{}
 	access := app.NewAccess(store, clock)
-	auth, err := app.NewAuth(ctx, store, access, password.NewHasher(cfg.Argon2, cfg.HashConcurrency, cfg.HashMaxWait),
-		tokens, clock, app.AuthConfig{RefreshTTL: cfg.RefreshTTL, ReuseGrace: cfg.RefreshReuseGrace}, nil)
+	auth, err := newAuth(ctx, cfg, store, access, clock)
 	if err != nil {
 		return err
 	}
-
-	srv := httpapi.NewServer(httpapi.Config{
-		AppName:        cfg.AppName,
-		Version:        cfg.Version,
-		AllowedOrigins: cfg.AllowedOrigins,
-		CookieSecure:   cfg.CookieSecure,
-		CookieSameSite: sameSite(cfg.CookieSameSite),
-		RefreshTTL:     cfg.RefreshTTL,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-	}, httpapi.Deps{
-		Logger: logging.Named(root, "anirohi.http"),
-		Ready: []httpapi.Check{
-			{Name: "database", Run: store.Ping},
-			{Name: "redis"},
-		},
+	deps := httpapi.Deps{
+		Logger:  logging.Named(root, "anirohi.http"),
+		Ready:   []httpapi.Check{{Name: "database", Run: store.Ping}, {Name: "redis"}},
 		Auth:    auth,
 		Library: app.NewLibrary(store, clock),
 		Watch:   app.NewWatch(store, clock),
 		Admin:   app.NewAdmin(store, access, clock),
-	})
+		Limiter: ratelimit.NewMemory(100_000, nil),
+	}
+	if rdb != nil {
+		deps.Ready[1].Run = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
+		deps.Limiter = &ratelimit.Fallback{
+			Primary: ratelimit.NewRedis(rdb, cfg.RedisPrefix+"rl:"), Secondary: deps.Limiter, RetryEvery: time.Second,
+			OnDown: func(err error) {
+				log.Warn("redis unreachable: rate limits fall back to this process", slog.String("error", err.Error()))
+			},
+			OnUp: func() { log.Info("redis reachable again: rate limits shared again") },
+		}
+		deps.Cache = cache.NewRedis(rdb, cfg.RedisPrefix+"lc:", time.Minute)
+	}
+	srv := httpapi.NewServer(httpConfig(cfg), deps)
 
 	var jobs sync.WaitGroup
 	defer jobs.Wait() // before the store closes
@@ -140,6 +142,7 @@ type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
+// sameSite is the http.SameSite of a COOKIE_SAMESITE value.
 func sameSite(v string) http.SameSite {
 	switch v {
 	case "strict":

@@ -12,8 +12,6 @@ import (
 	"github.com/anirohi/anirohi-api/internal/app"
 	"github.com/anirohi/anirohi-api/internal/domain"
 	"github.com/anirohi/anirohi-api/internal/platform/logging"
-	"github.com/anirohi/anirohi-api/internal/platform/password"
-	"github.com/anirohi/anirohi-api/internal/platform/token"
 )
 
 const usersSynopsis = `users create-admin --email EMAIL
@@ -51,13 +49,8 @@ func usersCmd(ctx context.Context, args []string, env environ, stdin io.Reader, 
 		return err
 	}
 	defer store.Close()
-	tokens, err := token.NewIssuer(cfg.Algorithm, cfg.SecretKey, "", cfg.AccessTTL)
-	if err != nil {
-		return err
-	}
 	clock := systemClock{}
-	auth, err := app.NewAuth(ctx, store, app.NewAccess(store, clock), password.NewHasher(cfg.Argon2, 1, cfg.HashMaxWait),
-		tokens, clock, app.AuthConfig{RefreshTTL: cfg.RefreshTTL}, nil)
+	auth, err := newAuth(ctx, cfg, store, app.NewAccess(store, clock), clock)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/anirohi/anirohi-api/internal/domain"
 	"github.com/anirohi/anirohi-api/internal/platform/logging"
 	"github.com/anirohi/anirohi-api/internal/platform/password"
+	"github.com/anirohi/anirohi-api/internal/platform/ratelimit"
 	"github.com/anirohi/anirohi-api/internal/platform/token"
 	"github.com/anirohi/anirohi-api/internal/store/postgres/pgtest"
 	"github.com/anirohi/anirohi-api/internal/store/sqlite"
@@ -68,6 +69,12 @@ type testAPI struct {
 
 type apiOption func(*Config, *app.AuthConfig)
 
+// withLimits turns rate limiting on with the given limits.
+func withLimits(l Limits) apiOption {
+	l.Enabled = true
+	return func(c *Config, _ *app.AuthConfig) { c.Limits = l }
+}
+
 func newTestAPI(t testing.TB, opts ...apiOption) *testAPI {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "api.db"))
@@ -95,6 +102,12 @@ func newReplica(t testing.TB, a *testAPI) *testAPI {
 
 func newAPI(t testing.TB, store domain.Store, clock *testClock, opts ...apiOption) *testAPI {
 	t.Helper()
+	return newAPIWith(t, store, clock, nil, opts...)
+}
+
+// newAPIWith also adjusts the dependencies (a shared limiter or cache).
+func newAPIWith(t testing.TB, store domain.Store, clock *testClock, depOpts []func(*Deps), opts ...apiOption) *testAPI {
+	t.Helper()
 	cfg := Config{
 		AppName:        "Anirohi API",
 		Version:        "1.0.0",
@@ -118,8 +131,13 @@ func newAPI(t testing.TB, store domain.Store, clock *testClock, opts ...apiOptio
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	srv := NewServer(cfg, Deps{Logger: logging.New(&syncWriter{w: logs}, -4), Auth: auth,
-		Library: app.NewLibrary(store, clock), Watch: app.NewWatch(store, clock), Admin: app.NewAdmin(store, access, clock)})
+	deps := Deps{Logger: logging.New(&syncWriter{w: logs}, -4), Auth: auth,
+		Library: app.NewLibrary(store, clock), Watch: app.NewWatch(store, clock), Admin: app.NewAdmin(store, access, clock),
+		Limiter: ratelimit.NewMemory(1000, clock.Now)}
+	for _, o := range depOpts {
+		o(&deps)
+	}
+	srv := NewServer(cfg, deps)
 	return &testAPI{t: t, srv: srv, store: store, clock: clock, hasher: hasher, access: access, logs: logs}
 }
 
@@ -166,6 +184,12 @@ type req struct {
 
 func (a *testAPI) do(rq req) response {
 	a.t.Helper()
+	return a.doFrom("192.0.2.1:1234", rq)
+}
+
+// doFrom is do from a given socket peer address.
+func (a *testAPI) doFrom(peer string, rq req) response {
+	a.t.Helper()
 	var body io.Reader
 	switch b := rq.body.(type) {
 	case nil:
@@ -182,6 +206,7 @@ func (a *testAPI) do(rq req) response {
 		rq.method = http.MethodGet
 	}
 	r := httptest.NewRequest(rq.method, rq.path, body)
+	r.RemoteAddr = peer
 	if body != nil {
 		r.Header.Set("Content-Type", "application/json")
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -38,13 +39,19 @@ func handleRegister(auth *app.Auth, cookies cookieJar) http.Handler {
 	})
 }
 
-func handleLogin(auth *app.Auth, cookies cookieJar) http.Handler {
+func handleLogin(auth *app.Auth, cookies cookieJar, failures loginFailures) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		in, err := decode[credentials](r)
 		if err != nil {
 			return err
 		}
+		if err := failures.check(w, r, in.Email); err != nil {
+			return err
+		}
 		t, err := auth.Login(r.Context(), in.Email, in.Password, client(r))
+		if errors.Is(err, app.ErrBadCredentials) {
+			failures.failed(r.Context(), in.Email)
+		}
 		if err != nil {
 			return err
 		}
@@ -201,18 +208,26 @@ func principal(r *http.Request) domain.Principal {
 }
 
 // authenticated requires a valid bearer token; the principal goes into the
-// request context for the handler to pass on.
+// request context for the handler to pass on. The global rate limit counts
+// the user, or the IP when authentication fails.
 func (s *Server) authenticated(next http.Handler) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
+		ri := info(r.Context())
 		tok, err := bearerToken(r.Header.Get("Authorization"))
 		if err == nil {
 			var p domain.Principal
 			p, err = s.deps.Auth.Authenticate(r.Context(), tok)
 			if err == nil {
-				info(r.Context()).userID = p.UserID
+				ri.userID = p.UserID
+				if err := s.take(w, r, "global", "user:"+strconv.FormatInt(p.UserID, 10), s.cfg.Limits.Global); err != nil {
+					return err
+				}
 				next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 				return nil
 			}
+		}
+		if lerr := s.take(w, r, "global", "ip:"+ri.clientIP, s.cfg.Limits.Global); lerr != nil {
+			return lerr
 		}
 		if domain.KindOf(err) == domain.KindUnauthenticated {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="anirohi"`)

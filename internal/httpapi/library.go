@@ -26,7 +26,7 @@ func toLibraryItem(it domain.LibraryItem) libraryItemResponse {
 		IsFavorite: it.IsFavorite, Score: it.Score, Notes: it.Notes, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt}
 }
 
-func handleListLibrary(lib *app.Library) http.Handler {
+func handleListLibrary(lib *app.Library, lists lists) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p := params{r: r}
 		q := domain.LibraryQuery{Provider: p.provider(), Status: r.URL.Query().Get("status"), FavoritesOnly: p.boolean("favorites"), Page: p.page(1000, 1000)}
@@ -36,15 +36,14 @@ func handleListLibrary(lib *app.Library) http.Handler {
 		if err := p.err(); err != nil {
 			return err
 		}
-		items, next, err := lib.List(r.Context(), principal(r), q)
-		if err != nil {
-			return err
-		}
-		out := make([]libraryItemResponse, len(items))
-		for i, it := range items {
-			out[i] = toLibraryItem(it)
-		}
-		return writeList(w, r, out, next)
+		return lists.serve(w, r, "library", func() (listResponse, error) {
+			items, next, err := lib.List(r.Context(), principal(r), q)
+			out := make([]libraryItemResponse, len(items))
+			for i, it := range items {
+				out[i] = toLibraryItem(it)
+			}
+			return renderList(out, next), err
+		})
 	})
 }
 
@@ -64,7 +63,7 @@ func (in *libraryPatchRequest) patch() domain.LibraryPatch {
 
 func (in *libraryPatchRequest) Valid() []domain.FieldError { return in.patch().Check() }
 
-func handlePutLibraryItem(lib *app.Library) http.Handler {
+func handlePutLibraryItem(lib *app.Library, lists lists) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p := params{r: r}
 		title, provider := p.id("title_id"), p.provider()
@@ -79,11 +78,12 @@ func handlePutLibraryItem(lib *app.Library) http.Handler {
 		if err != nil {
 			return err
 		}
+		lists.invalidate(r, "library")
 		return encode(w, http.StatusOK, toLibraryItem(it))
 	})
 }
 
-func handleDeleteLibraryItem(lib *app.Library) http.Handler {
+func handleDeleteLibraryItem(lib *app.Library, lists lists) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p := params{r: r}
 		title, provider := p.id("title_id"), p.provider()
@@ -93,6 +93,7 @@ func handleDeleteLibraryItem(lib *app.Library) http.Handler {
 		if err := lib.Delete(r.Context(), principal(r), provider, title); err != nil {
 			return err
 		}
+		lists.invalidate(r, "library")
 		return encode(w, http.StatusOK, message{"Library item removed"})
 	})
 }

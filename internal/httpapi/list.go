@@ -3,12 +3,15 @@ package httpapi
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
+	"github.com/anirohi/anirohi-api/internal/platform/cache"
 )
 
 // params collects the problems of one request's path and query values, so
@@ -99,27 +102,101 @@ func decodeCursor(s string) (domain.Cursor, bool) {
 	return domain.Cursor{At: time.UnixMicro(micros).UTC(), ID: n}, true
 }
 
-// writeList answers a list: the JSON array, X-Next-Cursor when more rows
-// follow, and an ETag; a matching If-None-Match gets 304 without a body.
-func writeList[T jsonItem](w http.ResponseWriter, r *http.Request, items []T, next *domain.Cursor) error {
+// listResponse is a rendered list: the JSON array, its ETag and the next
+// page's cursor ("" on the last page).
+type listResponse struct {
+	body, etag, next string
+}
+
+func renderList[T jsonItem](items []T, next *domain.Cursor) listResponse {
 	body := appendArray(make([]byte, 0, 64+256*len(items)), items)
 	sum := sha256.Sum256(body)
-	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
-	h := w.Header()
-	h.Set("ETag", etag)
+	out := listResponse{body: string(append(body, '\n')), etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`}
 	if next != nil {
-		h.Set("X-Next-Cursor", encodeCursor(*next))
+		out.next = encodeCursor(*next)
 	}
-	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+	return out
+}
+
+// write answers with the list, X-Next-Cursor when more rows follow, and
+// the ETag; a matching If-None-Match gets 304 without a body.
+func (l listResponse) write(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("ETag", l.etag)
+	if l.next != "" {
+		h.Set("X-Next-Cursor", l.next)
+	}
+	if etagMatches(r.Header.Get("If-None-Match"), l.etag) {
 		w.WriteHeader(http.StatusNotModified)
-		return nil
+		return
 	}
-	body = append(body, '\n')
 	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Content-Length", strconv.Itoa(len(l.body)))
 	w.WriteHeader(http.StatusOK)
-	w.Write(body)
+	io.WriteString(w, l.body)
+}
+
+// lists caches rendered lists per user and kind in Redis (D8). Writes
+// invalidate the kinds they change before they answer, so a client reads
+// its own writes on any replica. Without Redis nothing is cached: an
+// in-process copy could be stale on other replicas.
+type lists struct {
+	cache *cache.Redis
+}
+
+// serve answers from the cache when it holds the current rendering of this
+// request's list; otherwise it renders it with load and stores it.
+func (c lists) serve(w http.ResponseWriter, r *http.Request, kind string, load func() (listResponse, error)) error {
+	if c.cache == nil {
+		l, err := load()
+		if err == nil {
+			l.write(w, r)
+		}
+		return err
+	}
+	ctx := r.Context()
+	group, key := cache.Group(kind, principal(r).UserID), r.URL.Query().Encode()
+	val, version, ok, err := c.cache.Get(ctx, group, key)
+	if err == nil && ok {
+		if l, ok := decodeListValue(val); ok {
+			l.write(w, r)
+			return nil
+		}
+	}
+	l, lerr := load()
+	if lerr != nil {
+		return lerr
+	}
+	if err == nil {
+		if err := c.cache.Set(ctx, group, key, version, encodeListValue(l)); err != nil {
+			requestLogger(ctx).WarnContext(ctx, "list cache store failed", slog.String("error", err.Error()))
+		}
+	}
+	l.write(w, r)
 	return nil
+}
+
+// invalidate drops the caller's cached lists of the kinds a write changed.
+func (c lists) invalidate(r *http.Request, kinds ...string) {
+	if c.cache == nil {
+		return
+	}
+	groups := make([]string, len(kinds))
+	for i, k := range kinds {
+		groups[i] = cache.Group(k, principal(r).UserID)
+	}
+	if err := c.cache.Invalidate(r.Context(), groups...); err != nil {
+		requestLogger(r.Context()).WarnContext(r.Context(), "list cache invalidation failed", slog.String("error", err.Error()))
+	}
+}
+
+// A cached list is "etag\nnext\nbody".
+func encodeListValue(l listResponse) []byte { return []byte(l.etag + "\n" + l.next + "\n" + l.body) }
+
+func decodeListValue(v []byte) (listResponse, bool) {
+	etag, rest, ok1 := strings.Cut(string(v), "\n")
+	next, body, ok2 := strings.Cut(rest, "\n")
+	return listResponse{body: body, etag: etag, next: next}, ok1 && ok2
 }
 
 // etagMatches implements If-None-Match's weak comparison.

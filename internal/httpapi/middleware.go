@@ -18,11 +18,12 @@ import (
 // requestInfo is the per-request state that the outer middleware reads
 // after the inner handlers have filled it in.
 type requestInfo struct {
-	traceID  string
-	route    string // pattern without the method, "none" when unrouted
-	userID   int64
-	clientIP string
-	log      *slog.Logger
+	traceID       string
+	route         string // pattern without the method, "none" when unrouted
+	userID        int64
+	clientIP      string
+	rateRemaining int // of the tightest rate limit met, -1 before any
+	log           *slog.Logger
 }
 
 type infoKey struct{}
@@ -43,10 +44,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ri := &requestInfo{
-			traceID:  acceptTraceID(r.Header.Get("X-Trace-ID")),
-			route:    "none",
-			clientIP: peerIP(r.RemoteAddr),
-			log:      s.log,
+			traceID:       acceptTraceID(r.Header.Get("X-Trace-ID")),
+			route:         "none",
+			clientIP:      clientIP(r, s.cfg.TrustedProxies),
+			rateRemaining: -1,
+			log:           s.log,
 		}
 		ctx := logging.WithTraceID(context.WithValue(r.Context(), infoKey{}, ri), ri.traceID)
 		w.Header().Set("X-Trace-ID", ri.traceID)

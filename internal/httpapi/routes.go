@@ -14,10 +14,14 @@ type route struct {
 	handler http.Handler
 }
 
+// unlimited routes skip the global rate limit: probes and scrapes.
+var unlimited = map[string]bool{"GET /health": true, "GET /ready": true, "GET /metrics": true}
+
 // routeTable lists the whole API surface in one place.
 func (s *Server) routeTable() []route {
 	auth, lib, watch, admin := s.deps.Auth, s.deps.Library, s.deps.Watch, s.deps.Admin
 	cookies := cookieJar{secure: s.cfg.CookieSecure, sameSite: s.cfg.CookieSameSite, maxAge: s.cfg.RefreshTTL}
+	lim, lc := s.cfg.Limits, lists{s.deps.Cache}
 	const (
 		read, write, del = domain.PermLibraryRead, domain.PermLibraryWrite, domain.PermLibraryDelete
 		userRead         = domain.PermUserRead
@@ -29,9 +33,9 @@ func (s *Server) routeTable() []route {
 		{"GET /health", "", handleHealth(s.cfg.Version)},
 		{"GET /ready", "", handleReady(s.deps.Ready)},
 
-		{"POST /api/v1/auth/register", "", handleRegister(auth, cookies)},
-		{"POST /api/v1/auth/login", "", handleLogin(auth, cookies)},
-		{"POST /api/v1/auth/refresh", "", s.sameOrigin(handleRefresh(auth, cookies))},
+		{"POST /api/v1/auth/register", "", s.limitIP("register", lim.Register, handleRegister(auth, cookies))},
+		{"POST /api/v1/auth/login", "", s.limitIP("login", lim.Login, handleLogin(auth, cookies, loginFailures{s}))},
+		{"POST /api/v1/auth/refresh", "", s.sameOrigin(s.limitIP("refresh", lim.Refresh, handleRefresh(auth, cookies)))},
 		{"POST /api/v1/auth/logout", "", s.sameOrigin(handleLogout(auth, cookies))},
 		{"POST /api/v1/auth/logout-all", userWrite, handleLogoutAll(auth, cookies)},
 		{"GET /api/v1/auth/sessions", userRead, handleSessions(auth)},
@@ -42,15 +46,15 @@ func (s *Server) routeTable() []route {
 		{"DELETE /api/v1/users/me", userWrite, handleDeleteAccount(auth, cookies)},
 		{"GET /api/v1/me/export", userRead, handleExport(auth)},
 
-		{"GET /api/v1/me/library", read, handleListLibrary(lib)},
-		{"PUT /api/v1/me/library/{title_id}", write, handlePutLibraryItem(lib)},
-		{"DELETE /api/v1/me/library/{title_id}", del, handleDeleteLibraryItem(lib)},
-		{"GET /api/v1/me/progress", read, handleListProgress(watch)},
-		{"PUT /api/v1/me/progress/{episode_id}", write, handleSaveProgress(watch)},
-		{"GET /api/v1/me/history", read, handleListHistory(watch)},
-		{"DELETE /api/v1/me/history/{history_id}", del, handleDeleteHistoryEntry(watch)},
-		{"DELETE /api/v1/me/history", del, handleClearHistory(watch)},
-		{"POST /api/v1/me/import-legacy", write, handleImportLegacy(watch)},
+		{"GET /api/v1/me/library", read, handleListLibrary(lib, lc)},
+		{"PUT /api/v1/me/library/{title_id}", write, handlePutLibraryItem(lib, lc)},
+		{"DELETE /api/v1/me/library/{title_id}", del, handleDeleteLibraryItem(lib, lc)},
+		{"GET /api/v1/me/progress", read, handleListProgress(watch, lc)},
+		{"PUT /api/v1/me/progress/{episode_id}", write, handleSaveProgress(watch, lc)},
+		{"GET /api/v1/me/history", read, handleListHistory(watch, lc)},
+		{"DELETE /api/v1/me/history/{history_id}", del, handleDeleteHistoryEntry(watch, lc)},
+		{"DELETE /api/v1/me/history", del, handleClearHistory(watch, lc)},
+		{"POST /api/v1/me/import-legacy", write, handleImportLegacy(watch, lc)},
 
 		{"GET /api/v1/admin/users", adminAccess, handleAdminUsers(admin)},
 		{"GET /api/v1/admin/users/{id}", adminAccess, handleAdminUser(admin)},
@@ -63,13 +67,17 @@ func (s *Server) routeTable() []route {
 	}
 }
 
-// routes registers the table: permission routes behind authentication and
-// their permission check.
+// routes registers the table: permission routes behind authentication
+// (which applies the global limit) and their permission check, the other
+// routes behind the global limit per IP unless exempt.
 func (s *Server) routes() {
 	for _, rt := range s.routeTable() {
 		h := rt.handler
-		if rt.perm != "" {
+		switch {
+		case rt.perm != "":
 			h = s.authenticated(requirePermission(rt.perm, h))
+		case !unlimited[rt.pattern]:
+			h = s.limitIP("global", s.cfg.Limits.Global, h)
 		}
 		s.mux.Handle(rt.pattern, h)
 	}

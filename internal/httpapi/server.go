@@ -7,10 +7,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/anirohi/anirohi-api/internal/app"
+	"github.com/anirohi/anirohi-api/internal/platform/cache"
+	"github.com/anirohi/anirohi-api/internal/platform/ratelimit"
 )
 
 // Config is what the HTTP layer needs to know from the configuration.
@@ -22,6 +25,8 @@ type Config struct {
 	CookieSameSite http.SameSite // of the refresh cookie
 	RefreshTTL     time.Duration // refresh cookie Max-Age
 	MaxBodyBytes   int64         // request bodies above this are 413
+	TrustedProxies []netip.Prefix
+	Limits         Limits
 }
 
 // Check is one readiness probe: Name appears in /ready's checks.
@@ -38,7 +43,19 @@ type Deps struct {
 	Library *app.Library
 	Watch   *app.Watch
 	Admin   *app.Admin
+	Limiter ratelimit.Limiter // required when Limits.Enabled
+	Cache   *cache.Redis      // list responses; nil when there is no Redis
+	Metrics Metrics           // nil counts nothing
 }
+
+// Metrics hears what the HTTP layer does (for Prometheus).
+type Metrics interface {
+	RateLimited(scope string)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) RateLimited(string) {}
 
 // Server is the service's http.Handler.
 type Server struct {
@@ -52,6 +69,9 @@ type Server struct {
 
 // NewServer builds the handler with every route and middleware.
 func NewServer(cfg Config, deps Deps) *Server {
+	if deps.Metrics == nil {
+		deps.Metrics = noMetrics{}
+	}
 	s := &Server{
 		cfg:        cfg,
 		log:        deps.Logger,

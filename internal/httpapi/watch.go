@@ -83,7 +83,7 @@ func (in *progressRequest) Valid() []domain.FieldError {
 	return errs
 }
 
-func handleSaveProgress(watch *app.Watch) http.Handler {
+func handleSaveProgress(watch *app.Watch, lists lists) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p := params{r: r}
 		episode, provider := p.id("episode_id"), p.provider()
@@ -103,11 +103,12 @@ func handleSaveProgress(watch *app.Watch) http.Handler {
 		if err != nil {
 			return err
 		}
+		lists.invalidate(r, "progress", "history")
 		return encode(w, http.StatusOK, toProgress(saved))
 	})
 }
 
-func handleListProgress(watch *app.Watch) http.Handler {
+func handleListProgress(watch *app.Watch, lists lists) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p := params{r: r}
 		q := domain.ProgressQuery{Provider: p.provider(), TitleID: r.URL.Query().Get("title_id"), Page: p.page(1000, 1000)}
@@ -117,38 +118,36 @@ func handleListProgress(watch *app.Watch) http.Handler {
 		if err := p.err(); err != nil {
 			return err
 		}
-		rows, next, err := watch.Progress(r.Context(), principal(r), q)
-		if err != nil {
-			return err
-		}
-		out := make([]progressResponse, len(rows))
-		for i, row := range rows {
-			out[i] = toProgress(row)
-		}
-		return writeList(w, r, out, next)
+		return lists.serve(w, r, "progress", func() (listResponse, error) {
+			rows, next, err := watch.Progress(r.Context(), principal(r), q)
+			out := make([]progressResponse, len(rows))
+			for i, row := range rows {
+				out[i] = toProgress(row)
+			}
+			return renderList(out, next), err
+		})
 	})
 }
 
-func handleListHistory(watch *app.Watch) http.Handler {
+func handleListHistory(watch *app.Watch, lists lists) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p := params{r: r}
 		q := domain.HistoryQuery{Provider: p.provider(), Page: p.page(50, 100)}
 		if err := p.err(); err != nil {
 			return err
 		}
-		rows, next, err := watch.History(r.Context(), principal(r), q)
-		if err != nil {
-			return err
-		}
-		out := make([]historyResponse, len(rows))
-		for i, h := range rows {
-			out[i] = toHistory(h)
-		}
-		return writeList(w, r, out, next)
+		return lists.serve(w, r, "history", func() (listResponse, error) {
+			rows, next, err := watch.History(r.Context(), principal(r), q)
+			out := make([]historyResponse, len(rows))
+			for i, h := range rows {
+				out[i] = toHistory(h)
+			}
+			return renderList(out, next), err
+		})
 	})
 }
 
-func handleDeleteHistoryEntry(watch *app.Watch) http.Handler {
+func handleDeleteHistoryEntry(watch *app.Watch, lists lists) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathID(r, "history_id")
 		if err != nil {
@@ -157,11 +156,12 @@ func handleDeleteHistoryEntry(watch *app.Watch) http.Handler {
 		if err := watch.DeleteHistoryEntry(r.Context(), principal(r), id); err != nil {
 			return err
 		}
+		lists.invalidate(r, "history")
 		return encode(w, http.StatusOK, message{"History entry deleted"})
 	})
 }
 
-func handleClearHistory(watch *app.Watch) http.Handler {
+func handleClearHistory(watch *app.Watch, lists lists) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p := params{r: r}
 		provider := p.provider()
@@ -172,6 +172,7 @@ func handleClearHistory(watch *app.Watch) http.Handler {
 		if err != nil {
 			return err
 		}
+		lists.invalidate(r, "history")
 		return encode(w, http.StatusOK, message{fmt.Sprintf("Cleared %d history entries", n)})
 	})
 }
@@ -220,7 +221,7 @@ type legacyItemError struct {
 	Reason string `json:"reason"`
 }
 
-func handleImportLegacy(watch *app.Watch) http.Handler {
+func handleImportLegacy(watch *app.Watch, lists lists) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		in, err := decode[legacyRequest](r)
 		if err != nil {
@@ -242,6 +243,7 @@ func handleImportLegacy(watch *app.Watch) http.Handler {
 		if err != nil {
 			return err
 		}
+		lists.invalidate(r, "library", "progress", "history")
 		out := legacyResponse{Success: true, ProgressImported: res.ProgressImported, ProgressSkipped: res.ProgressSkipped,
 			LibraryImported: res.LibraryImported, LibrarySkipped: res.LibrarySkipped, Errors: []legacyItemError{},
 			Message: fmt.Sprintf("Imported %d items, skipped %d items (already up-to-date)",

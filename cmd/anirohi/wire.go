@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/anirohi/anirohi-api/internal/app"
+	"github.com/anirohi/anirohi-api/internal/httpapi"
+	"github.com/anirohi/anirohi-api/internal/platform/password"
+	"github.com/anirohi/anirohi-api/internal/platform/ratelimit"
+	"github.com/anirohi/anirohi-api/internal/platform/token"
+)
+
+// newAuth builds the auth use cases from the configuration.
+func newAuth(ctx context.Context, cfg Config, store app.AuthStore, access *app.Access, clock app.Clock) (*app.Auth, error) {
+	tokens, err := token.NewIssuer(cfg.Algorithm, cfg.SecretKey, cfg.SecretKeyPrevious, cfg.AccessTTL)
+	if err != nil {
+		return nil, err
+	}
+	return app.NewAuth(ctx, store, access, password.NewHasher(cfg.Argon2, cfg.HashConcurrency, cfg.HashMaxWait),
+		tokens, clock, app.AuthConfig{RefreshTTL: cfg.RefreshTTL, ReuseGrace: cfg.RefreshReuseGrace}, nil)
+}
+
+// openRedis connects to REDIS_URL, or returns nil without one. Timeouts are
+// short so that an outage costs a request milliseconds, not seconds. In
+// production Redis must answer at start; elsewhere the service starts
+// without it and uses it once it answers.
+func openRedis(ctx context.Context, cfg Config, log *slog.Logger) (*redis.Client, error) {
+	if cfg.RedisURL == "" {
+		return nil, nil
+	}
+	opt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: not a redis URL")
+	}
+	opt.PoolSize = cfg.RedisMaxConnections
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = time.Second, 500*time.Millisecond, 500*time.Millisecond
+	opt.MaxRetries = 1
+	c := redis.NewClient(opt)
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := c.Ping(pctx).Err(); err != nil {
+		if cfg.Env == "production" {
+			c.Close()
+			return nil, fmt.Errorf("redis at %s is unreachable: %w", opt.Addr, err)
+		}
+		log.Warn("redis unreachable at start: limits stay in this process until it answers", slog.String("addr", opt.Addr))
+	}
+	return c, nil
+}
+
+// httpConfig is the HTTP layer's part of the configuration.
+func httpConfig(cfg Config) httpapi.Config {
+	return httpapi.Config{
+		AppName:        cfg.AppName,
+		Version:        cfg.Version,
+		AllowedOrigins: cfg.AllowedOrigins,
+		CookieSecure:   cfg.CookieSecure,
+		CookieSameSite: sameSite(cfg.CookieSameSite),
+		RefreshTTL:     cfg.RefreshTTL,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		TrustedProxies: cfg.TrustedProxies,
+		Limits: httpapi.Limits{
+			Enabled:       cfg.RateLimitEnabled,
+			Global:        ratelimit.PerMinute(cfg.RateLimitPerMinute),
+			Login:         ratelimit.PerMinute(cfg.LoginPerMinute),
+			LoginFailures: ratelimit.Limit{Burst: cfg.LoginFailures, Period: 15 * time.Minute},
+			Register:      ratelimit.PerMinute(cfg.RegisterPerMinute),
+			Refresh:       ratelimit.PerMinute(cfg.RefreshPerMinute),
+		},
+	}
+}

@@ -1,0 +1,122 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/anirohi/anirohi-api/internal/platform/cache"
+	"github.com/anirohi/anirohi-api/internal/store/postgres/pgtest"
+)
+
+// testRedis is the Redis of TEST_REDIS_URL, or an in-process miniredis
+// outside CI.
+func testRedis(t testing.TB) redis.UniversalClient {
+	t.Helper()
+	if url := os.Getenv("TEST_REDIS_URL"); url != "" {
+		opt, err := redis.ParseURL(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := redis.NewClient(opt)
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("TEST_REDIS_URL must be set in CI")
+	}
+	c := redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// withCache gives the API a list cache on its own key prefix.
+func withCache(c *cache.Redis) []func(*Deps) {
+	return []func(*Deps){func(d *Deps) { d.Cache = c }}
+}
+
+func newCache(t testing.TB) *cache.Redis {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return cache.NewRedis(testRedis(t), "test:"+hex.EncodeToString(b)+":", time.Minute)
+}
+
+// Two instances sharing one database and one cache: a write on either is
+// read at once on both.
+func TestListCacheReadsOwnWritesOnEveryReplica(t *testing.T) {
+	c := newCache(t)
+	a := newTestAPI(t)
+	a = newAPIWith(t, a.store, a.clock, withCache(c))
+	b := newAPIWith(t, a.store, a.clock, withCache(c))
+	s := a.register("cache@example.com", pw)
+	list := func(api *testAPI, path string) string {
+		t.Helper()
+		return api.do(req{path: path, token: s.access}).wantStatus(t, 200).Body.String()
+	}
+	if list(a, "/api/v1/me/library") != "[]\n" || list(b, "/api/v1/me/library") != "[]\n" {
+		t.Fatal("new library not empty")
+	}
+	b.do(req{method: "PUT", path: "/api/v1/me/library/x", token: s.access, body: `{"status":"planned"}`}).wantStatus(t, 200)
+	if got := list(a, "/api/v1/me/library"); got == "[]\n" {
+		t.Error("replica A served its cached empty library after B's write")
+	}
+	list(a, "/api/v1/me/history")
+	list(a, "/api/v1/me/progress")
+	b.do(req{method: "PUT", path: "/api/v1/me/progress/e1", token: s.access, body: progressBody("x", 5, 10)}).wantStatus(t, 200)
+	if list(a, "/api/v1/me/progress") == "[]\n" || list(a, "/api/v1/me/history") == "[]\n" {
+		t.Error("a progress save did not invalidate the cached progress and history")
+	}
+	before := list(a, "/api/v1/me/history")
+	b.do(req{method: "DELETE", path: "/api/v1/me/history", token: s.access}).wantStatus(t, 200)
+	if after := list(a, "/api/v1/me/history"); after == before {
+		t.Error("clearing history did not invalidate it")
+	}
+	// Query parameters are part of the key.
+	if list(a, "/api/v1/me/library?status=dropped") != "[]\n" || list(a, "/api/v1/me/library?status=planned") == "[]\n" {
+		t.Error("filtered lists share a cache entry")
+	}
+}
+
+// A cached list is served without touching the database.
+func TestCachedListCostsNoStatement(t *testing.T) {
+	counter := &statementCounter{}
+	base := newTestAPIOn(t, pgtest.OpenTraced(t, counter))
+	api := newAPIWith(t, base.store, base.clock, withCache(newCache(t)))
+	api.access.Poll(t.Context())
+	s := api.register("hot@example.com", pw)
+	api.do(req{method: "PUT", path: "/api/v1/me/library/x", token: s.access, body: `{}`}).wantStatus(t, 200)
+	first := api.do(req{path: "/api/v1/me/library", token: s.access}).wantStatus(t, 200)
+	before := counter.n.Load()
+	second := api.do(req{path: "/api/v1/me/library", token: s.access}).wantStatus(t, 200)
+	if n := counter.n.Load() - before; n != 0 {
+		t.Errorf("cached read sent %d statements, want 0", n)
+	}
+	if first.Body.String() != second.Body.String() || first.Header().Get("ETag") != second.Header().Get("ETag") {
+		t.Error("cached answer differs from the fresh one")
+	}
+	api.do(req{path: "/api/v1/me/library", token: s.access, header: map[string]string{"If-None-Match": first.Header().Get("ETag")}}).wantStatus(t, 304)
+}
+
+// With Redis gone, lists come from the database and writes still succeed.
+func TestListCacheOutageFailsNothing(t *testing.T) {
+	mr := miniredis.RunT(t)
+	c := cache.NewRedis(redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1}), "t:", time.Minute)
+	base := newTestAPI(t)
+	api := newAPIWith(t, base.store, base.clock, withCache(c))
+	s := api.register("outage@example.com", pw)
+	api.do(req{path: "/api/v1/me/library", token: s.access}).wantStatus(t, 200)
+	mr.Close()
+	api.do(req{method: "PUT", path: "/api/v1/me/library/x", token: s.access, body: `{}`}).wantStatus(t, 200)
+	if body := api.do(req{path: "/api/v1/me/library", token: s.access}).wantStatus(t, 200).Body.String(); body == "[]\n" {
+		t.Error("read during the outage missed the write")
+	}
+	if !strings.Contains(api.logs.String(), "list cache invalidation failed") {
+		t.Error("the failed invalidation was not logged")
+	}
+}

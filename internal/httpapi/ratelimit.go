@@ -1,0 +1,95 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/anirohi/anirohi-api/internal/domain"
+	"github.com/anirohi/anirohi-api/internal/platform/ratelimit"
+)
+
+// Limits are the rate limits of D7.
+type Limits struct {
+	Enabled       bool
+	Global        ratelimit.Limit // per client: the user when authenticated, else the IP
+	Login         ratelimit.Limit // per IP
+	LoginFailures ratelimit.Limit // failed logins per email
+	Register      ratelimit.Limit // per IP
+	Refresh       ratelimit.Limit // per IP
+}
+
+var errRateLimited = domain.E(domain.KindRateLimited, "Rate limit exceeded")
+
+// take spends one request of the bucket scope:key. It sets the RateLimit
+// headers (of the tightest limit met so far) and returns errRateLimited,
+// with Retry-After set, when the bucket is empty. A failing limiter lets
+// the request through: limits never cost availability.
+func (s *Server) take(w http.ResponseWriter, r *http.Request, scope, key string, l ratelimit.Limit) error {
+	return s.spend(w, r, scope, key, l, 1)
+}
+
+func (s *Server) spend(w http.ResponseWriter, r *http.Request, scope, key string, l ratelimit.Limit, n int) error {
+	if !s.cfg.Limits.Enabled {
+		return nil
+	}
+	res, err := s.deps.Limiter.Allow(r.Context(), scope+":"+key, l, n)
+	if err != nil {
+		requestLogger(r.Context()).WarnContext(r.Context(), "rate limiter failed", slog.String("error", err.Error()))
+		return nil
+	}
+	ri := info(r.Context())
+	if ri.rateRemaining < 0 || res.Remaining <= ri.rateRemaining || !res.Allowed {
+		ri.rateRemaining = res.Remaining
+		h := w.Header()
+		h.Set("RateLimit-Limit", strconv.Itoa(res.Limit))
+		h.Set("RateLimit-Remaining", strconv.Itoa(res.Remaining))
+		h.Set("RateLimit-Reset", seconds(res.ResetAfter.Seconds()))
+	}
+	if res.Allowed {
+		return nil
+	}
+	w.Header().Set("Retry-After", seconds(res.RetryAfter.Seconds()))
+	s.deps.Metrics.RateLimited(scope)
+	return errRateLimited
+}
+
+func seconds(s float64) string { return strconv.Itoa(int(math.Ceil(s))) }
+
+// limitIP applies a per-IP limit of scope before next.
+func (s *Server) limitIP(scope string, l ratelimit.Limit, next http.Handler) http.Handler {
+	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
+		if err := s.take(w, r, scope, "ip:"+info(r.Context()).clientIP, l); err != nil {
+			return err
+		}
+		next.ServeHTTP(w, r)
+		return nil
+	})
+}
+
+// loginFailures limits failed logins per email: a login for an email with
+// no failures left is refused before its password is checked.
+type loginFailures struct{ s *Server }
+
+func emailBucket(email string) string { return domain.EmailKey(strings.TrimSpace(email)) }
+
+func (f loginFailures) check(w http.ResponseWriter, r *http.Request, email string) error {
+	if !f.s.cfg.Limits.Enabled {
+		return nil
+	}
+	res, err := f.s.deps.Limiter.Allow(r.Context(), "login_failures:"+emailBucket(email), f.s.cfg.Limits.LoginFailures, 0)
+	if err != nil || res.Remaining > 0 {
+		return nil
+	}
+	// Empty: take one to learn when the next attempt is allowed.
+	return f.s.spend(w, r, "login_failures", emailBucket(email), f.s.cfg.Limits.LoginFailures, 1)
+}
+
+func (f loginFailures) failed(ctx context.Context, email string) {
+	if f.s.cfg.Limits.Enabled {
+		f.s.deps.Limiter.Allow(ctx, "login_failures:"+emailBucket(email), f.s.cfg.Limits.LoginFailures, 1)
+	}
+}

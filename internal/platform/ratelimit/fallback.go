@@ -1,0 +1,67 @@
+package ratelimit
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Fallback asks Primary and, when it fails, Secondary, so that no request
+// fails because Redis is down. After a failure it leaves Primary alone for
+// RetryEvery, then tries it again and returns to it once it answers.
+type Fallback struct {
+	Primary, Secondary Limiter
+	RetryEvery         time.Duration
+	// OnDown is called once per outage, OnUp when it ends, OnFallback for
+	// every answer Secondary gave. Any may be nil.
+	OnDown     func(error)
+	OnUp       func()
+	OnFallback func()
+
+	mu      sync.Mutex
+	down    bool
+	retryAt time.Time
+}
+
+// Allow implements Limiter.
+func (f *Fallback) Allow(ctx context.Context, key string, l Limit, n int) (Result, error) {
+	f.mu.Lock()
+	skip := f.down && time.Now().Before(f.retryAt)
+	f.mu.Unlock()
+	if !skip {
+		res, err := f.Primary.Allow(ctx, key, l, n)
+		if err == nil || ctx.Err() == nil { // a cancelled request says nothing about Redis
+			f.mark(err)
+		}
+		if err == nil {
+			return res, nil
+		}
+	}
+	if f.OnFallback != nil {
+		f.OnFallback()
+	}
+	return f.Secondary.Allow(ctx, key, l, n)
+}
+
+// Healthy reports whether Primary answered last time it was asked.
+func (f *Fallback) Healthy() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !f.down
+}
+
+func (f *Fallback) mark(err error) {
+	f.mu.Lock()
+	wasDown := f.down
+	f.down = err != nil
+	if f.down {
+		f.retryAt = time.Now().Add(f.RetryEvery)
+	}
+	f.mu.Unlock()
+	switch {
+	case err != nil && !wasDown && f.OnDown != nil:
+		f.OnDown(err)
+	case err == nil && wasDown && f.OnUp != nil:
+		f.OnUp()
+	}
+}

@@ -1,0 +1,145 @@
+package ratelimit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// limiters returns every implementation under test: Memory always, Redis
+// when TEST_REDIS_URL is set (required under CI).
+func limiters(t *testing.T) map[string]Limiter {
+	out := map[string]Limiter{"memory": NewMemory(1000, nil)}
+	url := os.Getenv("TEST_REDIS_URL")
+	if url == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("TEST_REDIS_URL must be set in CI")
+		}
+		t.Log("TEST_REDIS_URL not set: Redis limiter not tested")
+		return out
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(opt)
+	t.Cleanup(func() { c.Close() })
+	out["redis"] = NewRedis(c, "test:"+randomKey()+":")
+	return out
+}
+
+func randomKey() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func TestLimiterContract(t *testing.T) {
+	for name, l := range limiters(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			lim := Limit{Burst: 5, Period: time.Minute}
+			for i := range 5 {
+				res, err := l.Allow(ctx, "a", lim, 1)
+				if err != nil || !res.Allowed || res.Remaining != 4-i || res.Limit != 5 {
+					t.Fatalf("request %d = %+v, %v; want allowed with %d left", i+1, res, err, 4-i)
+				}
+			}
+			res, _ := l.Allow(ctx, "a", lim, 1)
+			if res.Allowed || res.Remaining != 0 || res.RetryAfter <= 0 || res.RetryAfter > 12*time.Second {
+				t.Errorf("sixth request = %+v, want refused, retry within one emission (12 s)", res)
+			}
+			if res.ResetAfter < 59*time.Second || res.ResetAfter > time.Minute {
+				t.Errorf("reset after = %v, want about a minute", res.ResetAfter)
+			}
+			peek, _ := l.Allow(ctx, "a", lim, 0)
+			if !peek.Allowed || peek.Remaining != 0 {
+				t.Errorf("peek = %+v, want allowed (a look) with 0 left", peek)
+			}
+			if other, _ := l.Allow(ctx, "b", lim, 1); !other.Allowed || other.Remaining != 4 {
+				t.Errorf("another key = %+v, want its own bucket", other)
+			}
+			if fresh, _ := l.Allow(ctx, "c", lim, 0); fresh.Remaining != 5 {
+				t.Errorf("peek at a fresh key = %+v, want 5 left", fresh)
+			}
+		})
+	}
+}
+
+func TestLimiterIsAtomicUnderConcurrency(t *testing.T) {
+	for name, l := range limiters(t) {
+		t.Run(name, func(t *testing.T) {
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			allowed := 0
+			for range 50 {
+				wg.Go(func() {
+					res, err := l.Allow(context.Background(), "shared", Limit{Burst: 10, Period: time.Hour}, 1)
+					if err != nil {
+						t.Error(err)
+					}
+					if res.Allowed {
+						mu.Lock()
+						allowed++
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			if allowed != 10 {
+				t.Errorf("allowed = %d of 50 concurrent, want exactly 10", allowed)
+			}
+		})
+	}
+}
+
+func TestMemoryRefillsAndForgets(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	m := NewMemory(4, func() time.Time { return now })
+	lim := PerMinute(2)
+	m.Allow(context.Background(), "k", lim, 1)
+	m.Allow(context.Background(), "k", lim, 1)
+	if res, _ := m.Allow(context.Background(), "k", lim, 1); res.Allowed {
+		t.Fatal("third request within the minute allowed")
+	}
+	now = now.Add(30 * time.Second)
+	if res, _ := m.Allow(context.Background(), "k", lim, 1); !res.Allowed {
+		t.Error("not refilled after one emission interval")
+	}
+	for i := range 10 {
+		m.Allow(context.Background(), string(rune('a'+i)), lim, 1)
+	}
+	if n := len(m.buckets); n > 4 {
+		t.Errorf("buckets = %d, want at most 4", n)
+	}
+}
+
+func BenchmarkMemory(b *testing.B) {
+	m := NewMemory(100_000, nil)
+	for b.Loop() {
+		m.Allow(context.Background(), "client", PerMinute(1_000_000), 1)
+	}
+}
+
+func BenchmarkRedis(b *testing.B) {
+	url := os.Getenv("TEST_REDIS_URL")
+	if url == "" {
+		b.Skip("set TEST_REDIS_URL")
+	}
+	opt, _ := redis.ParseURL(url)
+	c := redis.NewClient(opt)
+	defer c.Close()
+	r := NewRedis(c, "bench:"+randomKey()+":")
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := r.Allow(ctx, "client", PerMinute(1_000_000), 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
