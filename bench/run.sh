@@ -9,6 +9,8 @@
 #   me        GET  /api/v1/users/me                                          ← limits GET /jwt (JWT verify only)
 #   library   GET  /api/v1/me/library (50 items)                             ← limits GET /library, pgbench select
 #   progress  PUT  /api/v1/me/progress/{episode} (+ history, one transaction) ← limits POST /progress, pgbench upsert
+#   redis     GET  /api/v1/me/library with Redis rate limiting and list caching (a second instance)
+#             ← the same without Redis, limits GET /library
 #
 # Needs wrk, pgbench/psql, PostgreSQL on 127.0.0.1:5432 (trust auth) and Go.
 # Creates the databases anirohi_bench and anirohi_limits (dropped first).
@@ -51,9 +53,12 @@ echo "seeding" >&2
 "$OUT/limits" mint -users 10000 > "$OUT/limits-tokens.txt"
 
 env "${ENV_OURS[@]}" "$OUT/anirohi" > "$OUT/anirohi.log" 2>&1 & OURS_PID=$!
+REDIS_OURS=http://127.0.0.1:8001
+env "${ENV_OURS[@]}" PORT=8001 REDIS_URL=redis://127.0.0.1:6379/0 REDIS_PREFIX="bench-$$:" RATE_LIMIT_ENABLED=true \
+  RATE_LIMIT_PER_MINUTE=1000000 "$OUT/anirohi" > "$OUT/anirohi-redis.log" 2>&1 & REDIS_PID=$!
 "$OUT/limits" serve -addr 127.0.0.1:8090 -db "$LIMITS_DB" -pool 16 > "$OUT/limits.log" 2>&1 & LIMITS_PID=$!
-trap 'kill $OURS_PID $LIMITS_PID 2>/dev/null; wait 2>/dev/null' EXIT
-for u in $OURS/health $LIMITS/hello; do
+trap 'kill $OURS_PID $REDIS_PID $LIMITS_PID 2>/dev/null; wait 2>/dev/null' EXIT
+for u in $OURS/health $REDIS_OURS/health $LIMITS/hello; do
   for _ in $(seq 100); do curl -sf "$u" >/dev/null && break; sleep 0.1; done
 done
 PGPID=$(port_pid 5432)
@@ -100,6 +105,10 @@ for sc in "${LIST[@]}"; do
         progress)
           measure ours-progress "$OURS_PID" "$OURS" "$ROOT/bench/wrk/progress.lua" "$c" "$r" BENCH_TOKENS_FILE="$OUT/tokens.txt"
           measure limits-progress "$LIMITS_PID" "$LIMITS" "$SHARED/wrk/progress.lua" "$c" "$r" BENCH_TOKENS_FILE="$OUT/limits-tokens.txt" BENCH_PATH=/progress ;;
+        redis)
+          measure ours-library "$OURS_PID" "$OURS" "$SHARED/wrk/bearer.lua" "$c" "$r" BENCH_TOKENS_FILE="$OUT/tokens.txt" BENCH_PATH=/api/v1/me/library
+          measure ours-library-redis "$REDIS_PID" "$REDIS_OURS" "$SHARED/wrk/bearer.lua" "$c" "$r" BENCH_TOKENS_FILE="$OUT/tokens.txt" BENCH_PATH=/api/v1/me/library
+          measure limits-library "$LIMITS_PID" "$LIMITS" "$SHARED/wrk/bearer.lua" "$c" "$r" BENCH_TOKENS_FILE="$OUT/limits-tokens.txt" BENCH_PATH=/library ;;
         *) echo "unknown scenario $sc" >&2; exit 2 ;;
       esac
     done
