@@ -11,6 +11,8 @@
 #   progress  PUT  /api/v1/me/progress/{episode} (+ history, one transaction) ← limits POST /progress, pgbench upsert
 #   redis     GET  /api/v1/me/library with Redis rate limiting and list caching (a second instance)
 #             ← the same without Redis, limits GET /library
+#   observe   GET  /api/v1/me/library with metrics on (the default), with metrics off, and with
+#             OpenTelemetry tracing at 10% sampling exported over OTLP/HTTP to a discarding sink
 #
 # Needs wrk, pgbench/psql, PostgreSQL on 127.0.0.1:5432 (trust auth) and Go.
 # Creates the databases anirohi_bench and anirohi_limits (dropped first).
@@ -38,7 +40,7 @@ OURS=http://127.0.0.1:8000 LIMITS=http://127.0.0.1:8090
 export BENCH_LUA_DIR=$SHARED/wrk BENCH_THREADS=$THREADS
 
 echo "building" >&2
-(cd "$ROOT" && go build -o "$OUT/anirohi" ./cmd/anirohi && go build -o "$OUT/prep" ./bench/prep)
+(cd "$ROOT" && go build -o "$OUT/anirohi" ./cmd/anirohi && go build -o "$OUT/prep" ./bench/prep && go build -o "$OUT/otlpsink" ./bench/otlpsink)
 (cd "$SHARED/limits" && go build -o "$OUT/limits" .)
 
 for db in anirohi_bench anirohi_limits; do
@@ -57,8 +59,14 @@ REDIS_OURS=http://127.0.0.1:8001
 env "${ENV_OURS[@]}" PORT=8001 REDIS_URL=redis://127.0.0.1:6379/0 REDIS_PREFIX="bench-$$:" RATE_LIMIT_ENABLED=true \
   RATE_LIMIT_PER_MINUTE=1000000 "$OUT/anirohi" > "$OUT/anirohi-redis.log" 2>&1 & REDIS_PID=$!
 "$OUT/limits" serve -addr 127.0.0.1:8090 -db "$LIMITS_DB" -pool 16 > "$OUT/limits.log" 2>&1 & LIMITS_PID=$!
-trap 'kill $OURS_PID $REDIS_PID $LIMITS_PID 2>/dev/null; wait 2>/dev/null' EXIT
-for u in $OURS/health $REDIS_OURS/health $LIMITS/hello; do
+BARE_OURS=http://127.0.0.1:8002 TRACED_OURS=http://127.0.0.1:8003
+env "${ENV_OURS[@]}" PORT=8002 METRICS_ENABLED=false "$OUT/anirohi" > "$OUT/anirohi-bare.log" 2>&1 & BARE_PID=$!
+"$OUT/otlpsink" -addr 127.0.0.1:4318 > "$OUT/otlpsink.log" 2>&1 & SINK_PID=$!
+env "${ENV_OURS[@]}" PORT=8003 TRACING_ENABLED=true OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
+  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318/v1/traces OTEL_TRACES_SAMPLER=parentbased_traceidratio \
+  OTEL_TRACES_SAMPLER_ARG=0.1 "$OUT/anirohi" > "$OUT/anirohi-traced.log" 2>&1 & TRACED_PID=$!
+trap 'kill $OURS_PID $REDIS_PID $BARE_PID $TRACED_PID $SINK_PID $LIMITS_PID 2>/dev/null; wait 2>/dev/null' EXIT
+for u in $OURS/health $REDIS_OURS/health $BARE_OURS/health $TRACED_OURS/health $LIMITS/hello; do
   for _ in $(seq 100); do curl -sf "$u" >/dev/null && break; sleep 0.1; done
 done
 PGPID=$(port_pid 5432)
@@ -109,6 +117,11 @@ for sc in "${LIST[@]}"; do
           measure ours-library "$OURS_PID" "$OURS" "$SHARED/wrk/bearer.lua" "$c" "$r" BENCH_TOKENS_FILE="$OUT/tokens.txt" BENCH_PATH=/api/v1/me/library
           measure ours-library-redis "$REDIS_PID" "$REDIS_OURS" "$SHARED/wrk/bearer.lua" "$c" "$r" BENCH_TOKENS_FILE="$OUT/tokens.txt" BENCH_PATH=/api/v1/me/library
           measure limits-library "$LIMITS_PID" "$LIMITS" "$SHARED/wrk/bearer.lua" "$c" "$r" BENCH_TOKENS_FILE="$OUT/limits-tokens.txt" BENCH_PATH=/library ;;
+        observe)
+          lib=(BENCH_TOKENS_FILE="$OUT/tokens.txt" BENCH_PATH=/api/v1/me/library)
+          measure ours-library "$OURS_PID" "$OURS" "$SHARED/wrk/bearer.lua" "$c" "$r" "${lib[@]}"
+          measure ours-no-metrics-library "$BARE_PID" "$BARE_OURS" "$SHARED/wrk/bearer.lua" "$c" "$r" "${lib[@]}"
+          measure ours-traced-10pct-library "$TRACED_PID" "$TRACED_OURS" "$SHARED/wrk/bearer.lua" "$c" "$r" "${lib[@]}" ;;
         *) echo "unknown scenario $sc" >&2; exit 2 ;;
       esac
     done

@@ -16,7 +16,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+
 	"github.com/anirohi/anirohi-api/internal/platform/password"
+	"github.com/anirohi/anirohi-api/internal/platform/tracing"
 )
 
 // Config is the whole configuration, read once from the environment (and
@@ -59,9 +62,12 @@ type Config struct {
 	TrustedProxies     []netip.Prefix
 
 	MetricsEnabled bool
+	MetricsToken   string
 	TracingEnabled bool
 	OTelService    string
 	OTelEndpoint   string
+	OTelProtocol   string
+	Sampler        sdktrace.Sampler
 
 	Host            string
 	Port            int
@@ -126,9 +132,11 @@ func loadConfig(getenv func(string) string) (Config, *envReader, error) {
 		TrustedProxies:     e.prefixes("TRUSTED_PROXIES"),
 
 		MetricsEnabled: e.boolean("METRICS_ENABLED", true),
+		MetricsToken:   e.secret("METRICS_TOKEN"),
 		TracingEnabled: e.boolean("TRACING_ENABLED", false),
 		OTelService:    e.str("OTEL_SERVICE_NAME", "anirohi-api"),
 		OTelEndpoint:   e.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+		OTelProtocol:   e.oneOf("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", "grpc", "http/protobuf"),
 
 		Host:            e.str("HOST", "0.0.0.0"),
 		Port:            e.integer("PORT", 8000, 0, 65535),
@@ -137,6 +145,15 @@ func loadConfig(getenv func(string) string) (Config, *envReader, error) {
 		ShutdownTimeout: e.seconds("SHUTDOWN_TIMEOUT_SECONDS", 15, 1, 600),
 	}
 	c.DB = readDatabase(e, c.Env)
+	var err error
+	if c.Sampler, err = tracing.ParseSampler(e.str("OTEL_TRACES_SAMPLER", ""), e.str("OTEL_TRACES_SAMPLER_ARG", "")); err != nil {
+		e.fail("OTEL_TRACES_SAMPLER", "%v", err)
+	}
+	if c.TracingEnabled {
+		if u, err := url.Parse(c.OTelEndpoint); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			e.fail("OTEL_EXPORTER_OTLP_ENDPOINT", "must be the collector's URL (e.g. http://otel-collector:4317) when TRACING_ENABLED=true")
+		}
+	}
 	if c.RedisURL != "" {
 		if _, err := redis.ParseURL(c.RedisURL); err != nil || !strings.HasPrefix(c.RedisURL, "redis") {
 			e.fail("REDIS_URL", "must be a redis:// or rediss:// URL") // never echoed: it may hold a password

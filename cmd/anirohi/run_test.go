@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,32 @@ func testEnv(t *testing.T) map[string]string {
 // and returns run's error.
 func startServer(t *testing.T, env map[string]string) (string, func() error) {
 	t.Helper()
+	base, stop, _ := startServerLogs(t, env)
+	return base, stop
+}
+
+// lines collects a server's log lines.
+type lines struct {
+	mu  sync.Mutex
+	all []string
+}
+
+func (l *lines) add(s string) {
+	l.mu.Lock()
+	l.all = append(l.all, s)
+	l.mu.Unlock()
+}
+
+func (l *lines) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.all, "\n")
+}
+
+// startServerLogs is startServer that also keeps every log line.
+func startServerLogs(t *testing.T, env map[string]string) (string, func() error, *lines) {
+	t.Helper()
+	logs := &lines{}
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
@@ -42,7 +69,9 @@ func startServer(t *testing.T, env map[string]string) (string, func() error) {
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
+			logs.add(sc.Text())
 			var line struct{ Message, Addr string }
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "listening" {
 				addr <- line.Addr
@@ -67,13 +96,13 @@ func startServer(t *testing.T, env map[string]string) (string, func() error) {
 	t.Cleanup(func() { stop() })
 	select {
 	case a := <-addr:
-		return "http://" + a, stop
+		return "http://" + a, stop, logs
 	case err := <-done:
 		t.Fatalf("run() returned before listening: %v", err)
 	case <-time.After(20 * time.Second):
 		t.Fatal("server did not start within 20s")
 	}
-	return "", nil
+	return "", nil, nil
 }
 
 func getJSON(t *testing.T, url string) (int, map[string]any) {

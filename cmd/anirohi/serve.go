@@ -13,12 +13,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/exaring/otelpgx"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/anirohi/anirohi-api/internal/app"
 	"github.com/anirohi/anirohi-api/internal/domain"
 	"github.com/anirohi/anirohi-api/internal/httpapi"
-	"github.com/anirohi/anirohi-api/internal/platform/cache"
 	"github.com/anirohi/anirohi-api/internal/platform/logging"
-	"github.com/anirohi/anirohi-api/internal/platform/ratelimit"
+	"github.com/anirohi/anirohi-api/internal/platform/metrics"
+	"github.com/anirohi/anirohi-api/internal/platform/tracing"
 	"github.com/anirohi/anirohi-api/internal/store/migration"
 	"github.com/anirohi/anirohi-api/internal/store/postgres"
 	"github.com/anirohi/anirohi-api/internal/store/sqlite"
@@ -33,16 +36,31 @@ func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
+	var m *metrics.Metrics
+	var countLine func(string)
+	if cfg.MetricsEnabled {
+		m = metrics.New(metrics.Build{Version: buildVersion, Commit: buildCommit})
+		countLine = m.LogLine
+	}
 	level := slog.LevelInfo
 	if cfg.Debug {
 		level = slog.LevelDebug
 	}
-	root := logging.New(stdout, level)
+	root := logging.New(stdout, level, countLine)
 	log := logging.Named(root, "anirohi")
 	warnAboutConfig(log, cfg, known, env)
 
+	tr, err := setupTracing(ctx, cfg, logging.Named(root, "anirohi.sql"))
+	if err != nil {
+		return err
+	}
+	defer func() { // flush the last spans
+		sctx, cancel := context.WithTimeout(context.Background(), tracing.ShutdownTimeout)
+		defer cancel()
+		tr.Shutdown(sctx)
+	}()
 	// Start-up checks report every problem together, like the configuration.
-	store, serr := openStore(ctx, cfg, log)
+	store, serr := openStore(ctx, cfg, tr, log)
 	rdb, rerr := openRedis(ctx, cfg, log)
 	if store != nil {
 		defer store.Close()
@@ -53,31 +71,9 @@ func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Wr
 	if err := errors.Join(serr, rerr); err != nil {
 		return err
 	}
-	clock := systemClock{}
-	access := app.NewAccess(store, clock)
-	auth, err := newAuth(ctx, cfg, store, access, clock)
+	deps, access, err := buildDeps(ctx, cfg, store, rdb, tr, m, root)
 	if err != nil {
 		return err
-	}
-	deps := httpapi.Deps{
-		Logger:  logging.Named(root, "anirohi.http"),
-		Ready:   []httpapi.Check{{Name: "database", Run: store.Ping}, {Name: "redis"}},
-		Auth:    auth,
-		Library: app.NewLibrary(store, clock),
-		Watch:   app.NewWatch(store, clock),
-		Admin:   app.NewAdmin(store, access, clock),
-		Limiter: ratelimit.NewMemory(100_000, nil),
-	}
-	if rdb != nil {
-		deps.Ready[1].Run = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
-		deps.Limiter = &ratelimit.Fallback{
-			Primary: ratelimit.NewRedis(rdb, cfg.RedisPrefix+"rl:"), Secondary: deps.Limiter, RetryEvery: time.Second,
-			OnDown: func(err error) {
-				log.Warn("redis unreachable: rate limits fall back to this process", slog.String("error", err.Error()))
-			},
-			OnUp: func() { log.Info("redis reachable again: rate limits shared again") },
-		}
-		deps.Cache = cache.NewRedis(rdb, cfg.RedisPrefix+"lc:", time.Minute)
 	}
 	srv := httpapi.NewServer(httpConfig(cfg), deps)
 
@@ -85,13 +81,16 @@ func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Wr
 	defer jobs.Wait() // before the store closes
 	jobCtx, stopJobs := context.WithCancel(context.Background())
 	defer stopJobs()
-	jobs.Go(func() { purgeExpired(jobCtx, auth, log) })
-	if cfg.DebugAddr != "" {
-		jobs.Go(func() { serveDebug(jobCtx, cfg.DebugAddr, log) })
-	}
+	jobs.Go(func() { purgeExpired(jobCtx, deps.Auth, log) })
 	jobs.Go(func() {
 		access.Watch(jobCtx, func(err error) { log.Warn("auth change feed unreadable", slog.String("error", err.Error())) })
 	})
+	if rdb != nil {
+		jobs.Go(func() { pingRedis(jobCtx, rdb) })
+	}
+	if cfg.DebugAddr != "" {
+		jobs.Go(func() { serveDebug(jobCtx, cfg.DebugAddr, log) })
+	}
 	return listenAndServe(ctx, cfg, srv, log)
 }
 
@@ -175,17 +174,27 @@ type store interface {
 	Migrator() (*migration.Migrator, error)
 }
 
-func openDatabase(ctx context.Context, db Database, poolSize int) (store, error) {
-	if db.Engine == "postgres" {
-		return postgres.Open(ctx, postgres.Config{URL: db.URL, MaxConns: int32(poolSize)})
+// openDatabase opens the configured engine, with a span per statement when
+// tr records spans.
+func openDatabase(ctx context.Context, db Database, poolSize int, tr *tracing.Tracing) (store, error) {
+	var tp trace.TracerProvider
+	if tr != nil && tr.Enabled() {
+		tp = tr.Provider
 	}
-	return sqlite.Open(ctx, db.Path)
+	if db.Engine == "postgres" {
+		cfg := postgres.Config{URL: db.URL, MaxConns: int32(poolSize)}
+		if tp != nil {
+			cfg.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(tp), otelpgx.WithTrimSQLInSpanName(), otelpgx.WithDisableAcquireTracer())
+		}
+		return postgres.Open(ctx, cfg)
+	}
+	return sqlite.OpenConfig(ctx, sqlite.Config{Path: db.Path, TracerProvider: tp})
 }
 
 // openStore opens the database and brings its schema up to date: applied
 // automatically in dev and test, required to be current in production.
-func openStore(ctx context.Context, cfg Config, log *slog.Logger) (store, error) {
-	s, err := openDatabase(ctx, cfg.DB, cfg.DBPoolSize)
+func openStore(ctx context.Context, cfg Config, tr *tracing.Tracing, log *slog.Logger) (store, error) {
+	s, err := openDatabase(ctx, cfg.DB, cfg.DBPoolSize, tr)
 	if err != nil {
 		return nil, err
 	}

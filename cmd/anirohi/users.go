@@ -44,13 +44,13 @@ func usersCmd(ctx context.Context, args []string, env environ, stdin io.Reader, 
 		return fmt.Errorf("read password: %w", err)
 	}
 	pw = strings.TrimRight(pw, "\r\n")
-	store, err := openStore(ctx, cfg, logging.Named(logging.New(stderr, slog.LevelWarn), "anirohi"))
+	store, err := openStore(ctx, cfg, nil, logging.Named(logging.New(stderr, slog.LevelWarn, nil), "anirohi"))
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	clock := systemClock{}
-	auth, err := newAuth(ctx, cfg, store, app.NewAccess(store, clock), clock)
+	auth, err := newAuth(ctx, cfg, store, app.NewAccess(store, clock), clock, nil)
 	if err != nil {
 		return err
 	}

@@ -10,19 +10,74 @@ import (
 
 	"github.com/anirohi/anirohi-api/internal/app"
 	"github.com/anirohi/anirohi-api/internal/httpapi"
+	"github.com/anirohi/anirohi-api/internal/platform/cache"
+	"github.com/anirohi/anirohi-api/internal/platform/logging"
+	"github.com/anirohi/anirohi-api/internal/platform/metrics"
 	"github.com/anirohi/anirohi-api/internal/platform/password"
 	"github.com/anirohi/anirohi-api/internal/platform/ratelimit"
 	"github.com/anirohi/anirohi-api/internal/platform/token"
+	"github.com/anirohi/anirohi-api/internal/platform/tracing"
 )
 
 // newAuth builds the auth use cases from the configuration.
-func newAuth(ctx context.Context, cfg Config, store app.AuthStore, access *app.Access, clock app.Clock) (*app.Auth, error) {
+func newAuth(ctx context.Context, cfg Config, store app.AuthStore, access *app.Access, clock app.Clock, events app.AuthEvents) (*app.Auth, error) {
 	tokens, err := token.NewIssuer(cfg.Algorithm, cfg.SecretKey, cfg.SecretKeyPrevious, cfg.AccessTTL)
 	if err != nil {
 		return nil, err
 	}
 	return app.NewAuth(ctx, store, access, password.NewHasher(cfg.Argon2, cfg.HashConcurrency, cfg.HashMaxWait),
-		tokens, clock, app.AuthConfig{RefreshTTL: cfg.RefreshTTL, ReuseGrace: cfg.RefreshReuseGrace}, nil)
+		tokens, clock, app.AuthConfig{RefreshTTL: cfg.RefreshTTL, ReuseGrace: cfg.RefreshReuseGrace}, events)
+}
+
+// buildDeps wires the use cases and the platform pieces of the HTTP layer.
+// m and rdb may be nil (metrics off, no Redis).
+func buildDeps(ctx context.Context, cfg Config, store store, rdb *redis.Client, tr *tracing.Tracing, m *metrics.Metrics, root *slog.Logger) (httpapi.Deps, *app.Access, error) {
+	log := logging.Named(root, "anirohi")
+	clock := systemClock{}
+	access := app.NewAccess(store, clock)
+	var events app.AuthEvents
+	if m != nil {
+		events = m
+	}
+	auth, err := newAuth(ctx, cfg, store, access, clock, events)
+	if err != nil {
+		return httpapi.Deps{}, nil, err
+	}
+	deps := httpapi.Deps{
+		Logger:  logging.Named(root, "anirohi.http"),
+		Ready:   []httpapi.Check{{Name: "database", Run: store.Ping}, {Name: "redis"}},
+		Auth:    auth,
+		Library: app.NewLibrary(store, clock),
+		Watch:   app.NewWatch(store, clock),
+		Admin:   app.NewAdmin(store, access, clock),
+		Limiter: ratelimit.NewMemory(100_000, nil),
+	}
+	if m != nil {
+		deps.Metrics, deps.MetricsHandler = m, m.Handler(cfg.MetricsToken)
+		watchPools(m, store)
+	}
+	if tr.Enabled() {
+		deps.Tracer = tr.Provider.Tracer("github.com/anirohi/anirohi-api/internal/httpapi")
+	}
+	if rdb != nil {
+		if err := instrumentRedis(rdb, tr, m); err != nil {
+			return httpapi.Deps{}, nil, err
+		}
+		fallback := &ratelimit.Fallback{
+			Primary: ratelimit.NewRedis(rdb, cfg.RedisPrefix+"rl:"), Secondary: deps.Limiter, RetryEvery: time.Second,
+			OnDown: func(err error) {
+				log.Warn("redis unreachable: rate limits fall back to this process", slog.String("error", err.Error()))
+			},
+			OnUp: func() { log.Info("redis reachable again: rate limits shared again") },
+		}
+		if m != nil {
+			fallback.OnFallback = m.RateLimitFallback
+		}
+		deps.Limiter = fallback
+		deps.Ready[1].Run = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
+		deps.Cache = cache.NewRedis(rdb, cfg.RedisPrefix+"lc:", time.Minute)
+	}
+	return deps, access, nil
 }
 
 // openRedis connects to REDIS_URL, or returns nil without one. Timeouts are

@@ -67,12 +67,25 @@ type testAPI struct {
 	logs   *bytes.Buffer
 }
 
-type apiOption func(*Config, *app.AuthConfig)
+// apiOption adjusts the settings of a test API.
+type apiOption func(*apiSettings)
+
+type apiSettings struct {
+	cfg    Config
+	auth   app.AuthConfig
+	events app.AuthEvents
+}
+
+// withConfig adjusts the HTTP configuration.
+func withConfig(f func(*Config)) apiOption { return func(s *apiSettings) { f(&s.cfg) } }
+
+// withEvents sends the auth events to e (a *metrics.Metrics in tests).
+func withEvents(e app.AuthEvents) apiOption { return func(s *apiSettings) { s.events = e } }
 
 // withLimits turns rate limiting on with the given limits.
 func withLimits(l Limits) apiOption {
 	l.Enabled = true
-	return func(c *Config, _ *app.AuthConfig) { c.Limits = l }
+	return withConfig(func(c *Config) { c.Limits = l })
 }
 
 func newTestAPI(t testing.TB, opts ...apiOption) *testAPI {
@@ -116,22 +129,23 @@ func newAPIWith(t testing.TB, store domain.Store, clock *testClock, depOpts []fu
 		RefreshTTL:     30 * 24 * time.Hour,
 		MaxBodyBytes:   1 << 20,
 	}
-	authCfg := app.AuthConfig{RefreshTTL: 30 * 24 * time.Hour, ReuseGrace: 10 * time.Second}
+	set := apiSettings{cfg: cfg, auth: app.AuthConfig{RefreshTTL: 30 * 24 * time.Hour, ReuseGrace: 10 * time.Second}}
 	for _, o := range opts {
-		o(&cfg, &authCfg)
+		o(&set)
 	}
+	cfg = set.cfg
 	hasher := &countingHasher{Hasher: password.NewHasher(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1}, 4, time.Second)}
 	tokens, err := token.NewIssuer("HS256", "test-key-0123456789abcdef0123456789", "", 15*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	access := app.NewAccess(store, clock)
-	auth, err := app.NewAuth(t.Context(), store, access, hasher, tokens, clock, authCfg, nil)
+	auth, err := app.NewAuth(t.Context(), store, access, hasher, tokens, clock, set.auth, set.events)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	deps := Deps{Logger: logging.New(&syncWriter{w: logs}, -4), Auth: auth,
+	deps := Deps{Logger: logging.New(&syncWriter{w: logs}, -4, nil), Auth: auth,
 		Library: app.NewLibrary(store, clock), Watch: app.NewWatch(store, clock), Admin: app.NewAdmin(store, access, clock),
 		Limiter: ratelimit.NewMemory(1000, clock.Now)}
 	for _, o := range depOpts {

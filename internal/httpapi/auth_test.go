@@ -154,7 +154,7 @@ func TestCookieAttributes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := newTestAPI(t, func(c *Config, _ *app.AuthConfig) { c.CookieSecure, c.CookieSameSite = tt.secure, tt.sameSite })
+			api := newTestAPI(t, withConfig(func(c *Config) { c.CookieSecure, c.CookieSameSite = tt.secure, tt.sameSite }))
 			r := api.do(req{method: "POST", path: "/api/v1/auth/register", body: credentials{"f@example.com", pw}}).wantStatus(t, 201)
 			set := r.Header().Get("Set-Cookie")
 			if !strings.HasPrefix(set, "refresh_token=") || !strings.HasSuffix(set, tt.wantLine) {

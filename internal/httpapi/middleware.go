@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/anirohi/anirohi-api/internal/platform/logging"
 )
 
@@ -38,22 +40,33 @@ func info(ctx context.Context) *requestInfo {
 func traceID(ctx context.Context) string             { return info(ctx).traceID }
 func requestLogger(ctx context.Context) *slog.Logger { return info(ctx).log }
 
-// observe is the outermost middleware: it settles the trace id, puts the
-// request state in the context and writes the access log line.
+// observe is the outermost middleware: it settles the trace id (the
+// OpenTelemetry one when tracing is on), puts the request state in the
+// context, and records the access log line, the metrics and the span.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ri := &requestInfo{
-			traceID:       acceptTraceID(r.Header.Get("X-Trace-ID")),
-			route:         "none",
-			clientIP:      clientIP(r, s.cfg.TrustedProxies),
-			rateRemaining: -1,
-			log:           s.log,
+		ri := &requestInfo{route: "none", clientIP: clientIP(r, s.cfg.TrustedProxies), rateRemaining: -1, log: s.log}
+		ctx := r.Context()
+		var span trace.Span
+		var spanID string
+		if s.deps.Tracer != nil {
+			ctx, span = s.startSpan(ctx, r)
+			ri.traceID, spanID = span.SpanContext().TraceID().String(), span.SpanContext().SpanID().String()
+		} else {
+			ri.traceID = acceptTraceID(r.Header.Get("X-Trace-ID"))
 		}
-		ctx := logging.WithTraceID(context.WithValue(r.Context(), infoKey{}, ri), ri.traceID)
+		ctx = logging.WithTrace(context.WithValue(ctx, infoKey{}, ri), ri.traceID, spanID)
 		w.Header().Set("X-Trace-ID", ri.traceID)
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		done := s.deps.Metrics.RequestStarted()
 		next.ServeHTTP(rec, r.WithContext(ctx))
+		done()
+		elapsed := time.Since(start)
+		s.deps.Metrics.ObserveRequest(r.Method, ri.route, rec.status, r.ContentLength, rec.bytes, elapsed)
+		if span != nil {
+			endSpan(span, r.Method, ri.route, rec.status)
+		}
 		user := slog.Any("user_id", nil)
 		if ri.userID != 0 {
 			user = slog.Int64("user_id", ri.userID)
@@ -62,7 +75,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			slog.String("method", r.Method),
 			slog.String("route", ri.route),
 			slog.Int("status", rec.status),
-			slog.Float64("duration_ms", logging.Since(start)),
+			slog.Float64("duration_ms", float64(elapsed.Microseconds()/10)/100),
 			slog.Int64("bytes", rec.bytes),
 			slog.String("client_ip", ri.clientIP),
 			user,

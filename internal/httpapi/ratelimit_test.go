@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anirohi/anirohi-api/internal/app"
 	"github.com/anirohi/anirohi-api/internal/platform/ratelimit"
 )
 
@@ -98,9 +97,9 @@ func TestGlobalLimitPerClient(t *testing.T) {
 }
 
 func TestLimitsFollowTrustedProxies(t *testing.T) {
-	api := newTestAPI(t, withLimits(limitsOf(2)), func(c *Config, _ *app.AuthConfig) {
+	api := newTestAPI(t, withLimits(limitsOf(2)), withConfig(func(c *Config) {
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
-	})
+	}))
 	via := func(xff string) response {
 		return api.doFrom("10.0.0.5:1", req{path: "/", header: map[string]string{"X-Forwarded-For": xff}})
 	}

@@ -21,14 +21,14 @@ var unlimited = map[string]bool{"GET /health": true, "GET /ready": true, "GET /m
 func (s *Server) routeTable() []route {
 	auth, lib, watch, admin := s.deps.Auth, s.deps.Library, s.deps.Watch, s.deps.Admin
 	cookies := cookieJar{secure: s.cfg.CookieSecure, sameSite: s.cfg.CookieSameSite, maxAge: s.cfg.RefreshTTL}
-	lim, lc := s.cfg.Limits, lists{s.deps.Cache}
+	lim, lc, m := s.cfg.Limits, lists{s.deps.Cache}, s.deps.Metrics
 	const (
 		read, write, del = domain.PermLibraryRead, domain.PermLibraryWrite, domain.PermLibraryDelete
 		userRead         = domain.PermUserRead
 		userWrite        = domain.PermUserWrite
 		adminAccess      = domain.PermAdminAccess
 	)
-	return []route{
+	table := []route{
 		{"GET /{$}", "", handleRoot(s.cfg.AppName)},
 		{"GET /health", "", handleHealth(s.cfg.Version)},
 		{"GET /ready", "", handleReady(s.deps.Ready)},
@@ -46,15 +46,15 @@ func (s *Server) routeTable() []route {
 		{"DELETE /api/v1/users/me", userWrite, handleDeleteAccount(auth, cookies)},
 		{"GET /api/v1/me/export", userRead, handleExport(auth)},
 
-		{"GET /api/v1/me/library", read, handleListLibrary(lib, lc)},
-		{"PUT /api/v1/me/library/{title_id}", write, handlePutLibraryItem(lib, lc)},
-		{"DELETE /api/v1/me/library/{title_id}", del, handleDeleteLibraryItem(lib, lc)},
+		{"GET /api/v1/me/library", read, counted(m, "list", handleListLibrary(lib, lc))},
+		{"PUT /api/v1/me/library/{title_id}", write, counted(m, "put", handlePutLibraryItem(lib, lc))},
+		{"DELETE /api/v1/me/library/{title_id}", del, counted(m, "delete", handleDeleteLibraryItem(lib, lc))},
 		{"GET /api/v1/me/progress", read, handleListProgress(watch, lc)},
-		{"PUT /api/v1/me/progress/{episode_id}", write, handleSaveProgress(watch, lc)},
+		{"PUT /api/v1/me/progress/{episode_id}", write, handleSaveProgress(watch, lc, m)},
 		{"GET /api/v1/me/history", read, handleListHistory(watch, lc)},
 		{"DELETE /api/v1/me/history/{history_id}", del, handleDeleteHistoryEntry(watch, lc)},
 		{"DELETE /api/v1/me/history", del, handleClearHistory(watch, lc)},
-		{"POST /api/v1/me/import-legacy", write, handleImportLegacy(watch, lc)},
+		{"POST /api/v1/me/import-legacy", write, counted(m, "import", handleImportLegacy(watch, lc))},
 
 		{"GET /api/v1/admin/users", adminAccess, handleAdminUsers(admin)},
 		{"GET /api/v1/admin/users/{id}", adminAccess, handleAdminUser(admin)},
@@ -65,6 +65,21 @@ func (s *Server) routeTable() []route {
 		{"GET /api/v1/admin/roles", adminAccess, handleAdminRoles(admin)},
 		{"GET /api/v1/admin/audit-log", adminAccess, handleAdminAuditLog(admin)},
 	}
+	if s.deps.MetricsHandler != nil {
+		table = append(table, route{"GET /metrics", "", s.deps.MetricsHandler})
+	}
+	return table
+}
+
+// counted counts a library operation when its handler succeeds.
+func counted(m Metrics, op string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		if rec.status < 400 {
+			m.LibraryOperation(op)
+		}
+	})
 }
 
 // routes registers the table: permission routes behind authentication

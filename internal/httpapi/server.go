@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/anirohi/anirohi-api/internal/app"
 	"github.com/anirohi/anirohi-api/internal/platform/cache"
 	"github.com/anirohi/anirohi-api/internal/platform/ratelimit"
@@ -46,16 +48,28 @@ type Deps struct {
 	Limiter ratelimit.Limiter // required when Limits.Enabled
 	Cache   *cache.Redis      // list responses; nil when there is no Redis
 	Metrics Metrics           // nil counts nothing
+	// MetricsHandler serves GET /metrics; nil leaves the route out.
+	MetricsHandler http.Handler
+	// Tracer starts a server span per request; nil when tracing is off.
+	Tracer trace.Tracer
 }
 
 // Metrics hears what the HTTP layer does (for Prometheus).
 type Metrics interface {
+	RequestStarted() (done func())
+	ObserveRequest(method, handler string, status int, reqBytes, respBytes int64, d time.Duration)
 	RateLimited(scope string)
+	LibraryOperation(op string)
+	ProgressUpdated()
 }
 
 type noMetrics struct{}
 
-func (noMetrics) RateLimited(string) {}
+func (noMetrics) RequestStarted() func()                                          { return func() {} }
+func (noMetrics) ObserveRequest(string, string, int, int64, int64, time.Duration) {}
+func (noMetrics) RateLimited(string)                                              {}
+func (noMetrics) LibraryOperation(string)                                         {}
+func (noMetrics) ProgressUpdated()                                                {}
 
 // Server is the service's http.Handler.
 type Server struct {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/anirohi/anirohi-api/internal/app"
 	"github.com/anirohi/anirohi-api/internal/domain"
 	"github.com/anirohi/anirohi-api/internal/platform/logging"
 )
@@ -30,9 +29,9 @@ func testConfig() Config {
 // body, with cfg's HTTP settings.
 func newBareServer(t *testing.T, cfg Config) *Server {
 	t.Helper()
-	s := newTestAPI(t, func(c *Config, _ *app.AuthConfig) {
+	s := newTestAPI(t, withConfig(func(c *Config) {
 		c.AllowedOrigins, c.CookieSecure, c.MaxBodyBytes = cfg.AllowedOrigins, cfg.CookieSecure, cfg.MaxBodyBytes
-	}).srv
+	})).srv
 	s.mux.Handle("GET /test/panic", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
 	s.mux.Handle("POST /test/echo", apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		in, err := decode[echoRequest](r)

@@ -83,7 +83,7 @@ func (in *progressRequest) Valid() []domain.FieldError {
 	return errs
 }
 
-func handleSaveProgress(watch *app.Watch, lists lists) http.Handler {
+func handleSaveProgress(watch *app.Watch, lists lists, m Metrics) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p := params{r: r}
 		episode, provider := p.id("episode_id"), p.provider()
@@ -104,6 +104,7 @@ func handleSaveProgress(watch *app.Watch, lists lists) http.Handler {
 			return err
 		}
 		lists.invalidate(r, "progress", "history")
+		m.ProgressUpdated()
 		return encode(w, http.StatusOK, toProgress(saved))
 	})
 }

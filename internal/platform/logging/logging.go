@@ -7,27 +7,30 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"time"
 )
 
 type traceKey struct{}
 
-// WithTraceID returns a context whose log lines carry id as trace_id.
-func WithTraceID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, traceKey{}, id)
+type traceIDs struct{ trace, span string }
+
+// WithTrace returns a context whose log lines carry trace_id and, when not
+// empty, span_id.
+func WithTrace(ctx context.Context, traceID, spanID string) context.Context {
+	return context.WithValue(ctx, traceKey{}, traceIDs{traceID, spanID})
 }
 
-// TraceID returns the trace id stored by WithTraceID, or "".
+// TraceID returns the trace id stored by WithTrace, or "".
 func TraceID(ctx context.Context) string {
-	id, _ := ctx.Value(traceKey{}).(string)
-	return id
+	ids, _ := ctx.Value(traceKey{}).(traceIDs)
+	return ids.trace
 }
 
-// New returns a JSON logger writing to w at the given level. Name the
+// New returns a JSON logger writing to w at the given level; count, when
+// not nil, hears the level of every line written (for a metric). Name the
 // component with Named; the root logger is "anirohi".
-func New(w io.Writer, level slog.Level) *slog.Logger {
+func New(w io.Writer, level slog.Level, count func(level string)) *slog.Logger {
 	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: rename})
-	return slog.New(contextHandler{h})
+	return slog.New(contextHandler{h, count})
 }
 
 // Named returns l for the component name ("anirohi.http", ...).
@@ -49,36 +52,43 @@ func rename(groups []string, a slog.Attr) slog.Attr {
 	case slog.MessageKey:
 		a.Key = "message"
 	case slog.LevelKey:
-		level := a.Value.Any().(slog.Level)
-		name := level.String()
-		if level == slog.LevelWarn {
-			name = "WARNING"
-		}
-		return slog.String("level", name)
+		return slog.String("level", levelName(a.Value.Any().(slog.Level)))
 	}
 	return a
 }
 
-// contextHandler adds the trace id of the record's context.
-type contextHandler struct{ slog.Handler }
+// levelName is the original service's name of a level.
+func levelName(l slog.Level) string {
+	if l == slog.LevelWarn {
+		return "WARNING"
+	}
+	return l.String()
+}
+
+// contextHandler adds the trace ids of the record's context and counts
+// the lines.
+type contextHandler struct {
+	slog.Handler
+	count func(level string)
+}
 
 func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
-	if id := TraceID(ctx); id != "" {
-		r.AddAttrs(slog.String("trace_id", id))
+	if ids, ok := ctx.Value(traceKey{}).(traceIDs); ok {
+		r.AddAttrs(slog.String("trace_id", ids.trace))
+		if ids.span != "" {
+			r.AddAttrs(slog.String("span_id", ids.span))
+		}
+	}
+	if h.count != nil {
+		h.count(levelName(r.Level))
 	}
 	return h.Handler.Handle(ctx, r)
 }
 
 func (h contextHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return contextHandler{h.Handler.WithAttrs(as)}
+	return contextHandler{h.Handler.WithAttrs(as), h.count}
 }
 
 func (h contextHandler) WithGroup(name string) slog.Handler {
-	return contextHandler{h.Handler.WithGroup(name)}
-}
-
-// Since is the duration from start in milliseconds with two decimals, for
-// duration_ms fields.
-func Since(start time.Time) float64 {
-	return float64(time.Since(start).Microseconds()/10) / 100
+	return contextHandler{h.Handler.WithGroup(name), h.count}
 }

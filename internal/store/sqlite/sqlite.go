@@ -16,6 +16,9 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/XSAM/otelsql"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -39,9 +42,22 @@ type Store struct {
 
 var _ domain.Store = (*Store)(nil)
 
+// Config says where the database file is.
+type Config struct {
+	Path string
+	// TracerProvider, when set, gets a span per statement.
+	TracerProvider trace.TracerProvider
+}
+
 // Open opens (creating if needed) the database file at path. It does not
 // migrate; see Migrator.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return OpenConfig(ctx, Config{Path: path})
+}
+
+// OpenConfig is Open with options.
+func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
+	path := cfg.Path
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("create database directory: %w", err)
@@ -50,13 +66,21 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// busy_timeout comes first so that the other pragmas wait for a lock too.
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
-	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	open := sql.Open
+	if cfg.TracerProvider != nil {
+		open = func(driver, dsn string) (*sql.DB, error) {
+			return otelsql.Open(driver, dsn, otelsql.WithTracerProvider(cfg.TracerProvider),
+				otelsql.WithAttributes(attribute.String("db.system.name", "sqlite")),
+				otelsql.WithSpanOptions(otelsql.SpanOptions{OmitConnResetSession: true, OmitRows: true, OmitConnPrepare: true}))
+		}
+	}
+	write, err := open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
-	read, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	read, err := open("sqlite", base+"&_pragma=query_only(1)")
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open sqlite: %w", err)
@@ -72,6 +96,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	return s, nil
 }
+
+// Stats reports the two connection pools.
+func (s *Store) Stats() (read, write sql.DBStats) { return s.read.Stats(), s.write.Stats() }
 
 // Migrator returns the migration runner for this database.
 func (s *Store) Migrator() (*migration.Migrator, error) {

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// A full flow, with DEBUG on (SQL statements logged), leaves no password,
+// token, cookie value or secret in the logs.
+func TestLogsHoldNoSecrets(t *testing.T) {
+	env := testEnv(t)
+	env["DEBUG"] = "true"
+	env["METRICS_TOKEN"] = "metrics-token-0123456789"
+	base, stop, logs := startServerLogs(t, env)
+
+	const password = "Sup3r-Secret-Passw0rd"
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	resp := post(t, base+"/api/v1/auth/register", `{"email":"flow@example.com","password":"`+password+`"}`, "")
+	refresh := cookie(resp, "refresh_token")
+	call(t, "POST", base+"/api/v1/auth/login", "", `{"email":"flow@example.com","password":"wrong-`+password+`"}`, nil)
+	resp = post(t, base+"/api/v1/auth/login", `{"email":"flow@example.com","password":"`+password+`"}`, "")
+	refresh2 := cookie(resp, "refresh_token")
+	resp = post(t, base+"/api/v1/auth/refresh", "", refresh2)
+	readJSON(t, resp, &tok)
+	refresh3 := cookie(resp, "refresh_token")
+	call(t, "PUT", base+"/api/v1/me/library/one-piece", tok.AccessToken, `{"status":"watching","notes":"private note"}`, nil)
+	call(t, "PUT", base+"/api/v1/me/progress/one-piece-ep-1", tok.AccessToken, `{"title_id":"one-piece","position_seconds":12,"duration_seconds":1440}`, nil)
+	call(t, "GET", base+"/api/v1/me/library", tok.AccessToken, "", nil)
+	call(t, "PATCH", base+"/api/v1/users/me", tok.AccessToken, `{"current_password":"`+password+`","new_password":"An0ther-Passw0rd"}`, nil)
+	metrics := get(t, base+"/metrics", "metrics-token-0123456789")
+	stop()
+
+	out := logs.String()
+	if !strings.Contains(out, `"message":"sql"`) || !strings.Contains(out, "INSERT INTO user_library_items") {
+		t.Fatal("DEBUG logged no SQL statement: the scan proves nothing")
+	}
+	for name, secret := range map[string]string{
+		"password": password, "new password": "An0ther-Passw0rd", "access token": tok.AccessToken,
+		"refresh token": refresh, "rotated refresh token": refresh3, "login refresh token": refresh2,
+		"secret key": env["SECRET_KEY"], "metrics token": env["METRICS_TOKEN"], "password hash": "$argon2id$",
+		"notes": "private note",
+	} {
+		if secret == "" {
+			t.Fatalf("%s is empty: the flow failed", name)
+		}
+		if strings.Contains(out, secret) {
+			t.Errorf("the logs contain the %s", name)
+		}
+	}
+	if !strings.Contains(metrics, "anirohi_logins_total") {
+		t.Error("the metrics endpoint did not answer with the token")
+	}
+}
+
+func TestMetricsEndpoint(t *testing.T) {
+	env := testEnv(t)
+	env["METRICS_TOKEN"] = "scrape-me"
+	base, _ := startServer(t, env)
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("/metrics without the token = %d, want 401", resp.StatusCode)
+	}
+	call(t, "GET", base+"/health", "", "", nil)
+	call(t, "GET", base+"/api/v1/me/library/", "", "", nil) // a redirect, then a 401
+	body := get(t, base+"/metrics", "scrape-me")
+	for _, want := range []string{
+		`http_requests_total{handler="/health",method="GET",status="2xx"}`,
+		`http_request_duration_seconds_bucket{handler="/api/v1/me/library",method="GET",le="0.005"}`,
+		`http_requests_total{handler="/api/v1/me/library",method="GET",status="4xx"}`,
+		"http_requests_in_progress", "http_request_size_bytes", "http_response_size_bytes",
+		`anirohi_db_pool_connections{pool="sqlite_write",state="idle"}`, "anirohi_db_pool_max_connections",
+		`anirohi_build_info{commit="unknown"`, "go_goroutines", "process_resident_memory_bytes",
+		`anirohi_log_messages_total{level="INFO"}`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	env["METRICS_ENABLED"] = "false"
+	off, _ := startServer(t, env)
+	if code := call(t, "GET", off+"/metrics", "", "", nil); code != 404 {
+		t.Errorf("/metrics with METRICS_ENABLED=false = %d, want 404", code)
+	}
+}
+
+func post(t *testing.T, url, body, refresh string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if refresh != "" {
+		req.AddCookie(&http.Cookie{Name: "refresh_token", Value: refresh})
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func cookie(resp *http.Response, name string) string {
+	defer resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+func readJSON(t *testing.T, resp *http.Response, v any) {
+	t.Helper()
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func get(t *testing.T, url, token string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
