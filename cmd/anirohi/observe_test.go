@@ -61,7 +61,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	env := testEnv(t)
 	env["METRICS_TOKEN"] = "scrape-me"
 	base, _ := startServer(t, env)
-	resp, err := http.Get(base + "/metrics")
+	resp, err := client(t).Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func post(t *testing.T, url, body, refresh string) *http.Response {
 	if refresh != "" {
 		req.AddCookie(&http.Cookie{Name: "refresh_token", Value: refresh})
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func get(t *testing.T, url, token string) string {
 	t.Helper()
 	req, _ := http.NewRequest("GET", url, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anirohi/anirohi-api/internal/openapitest"
 	"github.com/anirohi/anirohi-api/internal/store/postgres/pgtest"
 )
 
@@ -107,7 +108,7 @@ func startServerLogs(t *testing.T, env map[string]string) (string, func() error,
 
 func getJSON(t *testing.T, url string) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := client(t).Get(url)
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
@@ -285,7 +286,7 @@ func TestUsersCreateAdmin(t *testing.T) {
 	}
 	// The new administrator can log in and use the admin API.
 	base, _ := startServer(t, env)
-	resp, err := http.Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"email":"root@example.com","password":"a-strong-password"}`))
+	resp, err := client(t).Post(base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"email":"root@example.com","password":"a-strong-password"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +297,7 @@ func TestUsersCreateAdmin(t *testing.T) {
 	resp.Body.Close()
 	req, _ := http.NewRequest("GET", base+"/api/v1/admin/roles", nil)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	resp, err = http.DefaultClient.Do(req)
+	resp, err = client(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,4 +305,9 @@ func TestUsersCreateAdmin(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Errorf("admin API as the created admin = %d", resp.StatusCode)
 	}
+}
+
+// client checks every exchange it makes against api/openapi.yaml.
+func client(t *testing.T) *http.Client {
+	return &http.Client{Transport: openapitest.Transport{T: t}}
 }

@@ -75,7 +75,10 @@ func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	srv := httpapi.NewServer(httpConfig(cfg), deps)
+	srv, err := httpapi.NewServer(httpConfig(cfg), deps)
+	if err != nil {
+		return err
+	}
 
 	var jobs sync.WaitGroup
 	defer jobs.Wait() // before the store closes

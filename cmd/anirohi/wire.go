@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/anirohi/anirohi-api/api"
 	"github.com/anirohi/anirohi-api/internal/app"
 	"github.com/anirohi/anirohi-api/internal/httpapi"
 	"github.com/anirohi/anirohi-api/internal/platform/cache"
@@ -110,7 +111,12 @@ func openRedis(ctx context.Context, cfg Config, log *slog.Logger) (*redis.Client
 
 // httpConfig is the HTTP layer's part of the configuration.
 func httpConfig(cfg Config) httpapi.Config {
+	var docs []byte
+	if cfg.Debug {
+		docs = api.OpenAPI
+	}
 	return httpapi.Config{
+		Docs:           docs,
 		AppName:        cfg.AppName,
 		Version:        cfg.Version,
 		AllowedOrigins: cfg.AllowedOrigins,

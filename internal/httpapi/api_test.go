@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/anirohi/anirohi-api/internal/app"
 	"github.com/anirohi/anirohi-api/internal/domain"
+	"github.com/anirohi/anirohi-api/internal/openapitest"
 	"github.com/anirohi/anirohi-api/internal/platform/logging"
 	"github.com/anirohi/anirohi-api/internal/platform/password"
 	"github.com/anirohi/anirohi-api/internal/platform/ratelimit"
@@ -151,7 +151,10 @@ func newAPIWith(t testing.TB, store domain.Store, clock *testClock, depOpts []fu
 	for _, o := range depOpts {
 		o(&deps)
 	}
-	srv := NewServer(cfg, deps)
+	srv, err := NewServer(cfg, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &testAPI{t: t, srv: srv, store: store, clock: clock, hasher: hasher, access: access, logs: logs}
 }
 
@@ -205,13 +208,15 @@ func (a *testAPI) do(rq req) response {
 func (a *testAPI) doFrom(peer string, rq req) response {
 	a.t.Helper()
 	var body io.Reader
+	var data []byte
 	switch b := rq.body.(type) {
 	case nil:
 	case string:
-		body = strings.NewReader(b)
+		data = []byte(b)
+		body = bytes.NewReader(data)
 	default:
-		data, err := json.Marshal(b)
-		if err != nil {
+		var err error
+		if data, err = json.Marshal(b); err != nil {
 			a.t.Fatal(err)
 		}
 		body = bytes.NewReader(data)
@@ -235,6 +240,7 @@ func (a *testAPI) doFrom(peer string, rq req) response {
 	}
 	w := httptest.NewRecorder()
 	a.srv.ServeHTTP(w, r)
+	openapitest.Check(a.t, r, data, w.Code, w.Header(), w.Body.Bytes())
 	return response{w}
 }
 

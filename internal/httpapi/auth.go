@@ -153,8 +153,7 @@ func handleMe(auth *app.Auth) http.Handler {
 	})
 }
 
-// pathID parses a positive integer path parameter; anything else is 404,
-// as no such resource can exist.
+// pathID parses a positive integer path parameter; anything else is 400.
 func pathID(r *http.Request, name string) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || id <= 0 {

@@ -85,8 +85,16 @@ func counted(m Metrics, op string, next http.Handler) http.Handler {
 // routes registers the table: permission routes behind authentication
 // (which applies the global limit) and their permission check, the other
 // routes behind the global limit per IP unless exempt.
-func (s *Server) routes() {
-	for _, rt := range s.routeTable() {
+func (s *Server) routes() error {
+	table := s.routeTable()
+	if s.cfg.Docs != nil {
+		docs, err := docsRoutes(s.cfg.Docs)
+		if err != nil {
+			return err
+		}
+		table = append(table, docs...)
+	}
+	for _, rt := range table {
 		h := rt.handler
 		switch {
 		case rt.perm != "":
@@ -96,4 +104,5 @@ func (s *Server) routes() {
 		}
 		s.mux.Handle(rt.pattern, h)
 	}
+	return nil
 }

@@ -29,6 +29,9 @@ type Config struct {
 	MaxBodyBytes   int64         // request bodies above this are 413
 	TrustedProxies []netip.Prefix
 	Limits         Limits
+	// Docs is the OpenAPI document (YAML); when set, /docs, /redoc and
+	// /openapi.json serve it (DEBUG only).
+	Docs []byte
 }
 
 // Check is one readiness probe: Name appears in /ready's checks.
@@ -81,8 +84,9 @@ type Server struct {
 	deps       Deps
 }
 
-// NewServer builds the handler with every route and middleware.
-func NewServer(cfg Config, deps Deps) *Server {
+// NewServer builds the handler with every route and middleware. It fails
+// only on an unreadable Docs document.
+func NewServer(cfg Config, deps Deps) (*Server, error) {
 	if deps.Metrics == nil {
 		deps.Metrics = noMetrics{}
 	}
@@ -93,7 +97,9 @@ func NewServer(cfg Config, deps Deps) *Server {
 		secHeaders: securityHeaderList(cfg.CookieSecure),
 		deps:       deps,
 	}
-	s.routes()
+	if err := s.routes(); err != nil {
+		return nil, err
+	}
 	// Outermost first: observe sees every response, security and CORS
 	// headers are set before anything can write, panics become 500s inside.
 	var h http.Handler = http.HandlerFunc(s.dispatch)
@@ -103,7 +109,7 @@ func NewServer(cfg Config, deps Deps) *Server {
 	h = s.securityHeaders(h)
 	h = s.observe(h)
 	s.handler = h
-	return s
+	return s, nil
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

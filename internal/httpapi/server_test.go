@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
+	"github.com/anirohi/anirohi-api/internal/openapitest"
 	"github.com/anirohi/anirohi-api/internal/platform/logging"
 )
 
@@ -57,8 +59,14 @@ func (e *echoRequest) Valid() []domain.FieldError {
 
 func do(t *testing.T, h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 	t.Helper()
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
+	openapitest.Check(t, r, body, w.Code, w.Header(), w.Body.Bytes())
 	return w
 }
 
@@ -347,7 +355,10 @@ func TestReady(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := NewServer(testConfig(), Deps{Logger: logging.Discard(), Ready: tt.checks})
+			s, err := NewServer(testConfig(), Deps{Logger: logging.Discard(), Ready: tt.checks})
+			if err != nil {
+				t.Fatal(err)
+			}
 			w := do(t, s, httptest.NewRequest("GET", "/ready", nil))
 			if w.Code != tt.status || strings.TrimSpace(w.Body.String()) != tt.body {
 				t.Errorf("/ready = %d %s, want %d %s", w.Code, w.Body.String(), tt.status, tt.body)
