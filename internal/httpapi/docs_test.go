@@ -69,3 +69,13 @@ func TestDocsOffWithoutDebug(t *testing.T) {
 		api.do(req{path: path}).wantStatus(t, 404)
 	}
 }
+
+// documentOperations counts the operations of the document.
+func documentOperations(t *testing.T) (int, error) {
+	doc, _ := openapitest.Document(t)
+	n := 0
+	for _, item := range doc.Paths.Map() {
+		n += len(item.Operations())
+	}
+	return n, nil
+}

@@ -6,7 +6,7 @@
 #   internal/httpapi/docs/update.sh [swagger-ui-dist version] [redoc version]
 set -euo pipefail
 SWAGGER=${1:-5.35.0}
-REDOC=${2:-3.0.1}
+REDOC=${2:-2.5.4}
 HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -21,5 +21,12 @@ cp redoc/package/bundles/redoc.standalone.js "$HERE/assets/"
 cp redoc/package/LICENSE "$HERE/assets/redoc.LICENSE"
 # Drop the source-map comments: the maps are not shipped.
 sed -i '/^\/\/# sourceMappingURL=/d' "$HERE/assets/"*.js
+# ReDoc's side menu shows a logo from its CDN: swap it for an empty inline
+# SVG, so that the page asks no other host.
+EMPTY_SVG='data:image/svg+xml;base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciLz4='
+sed -i "s#https://cdn.redoc.ly/redoc/logo-mini.svg#$EMPTY_SVG#g" "$HERE/assets/redoc.standalone.js"
+if grep -q 'cdn\.redoc\.ly' "$HERE/assets/redoc.standalone.js"; then
+  echo "redoc $REDOC still loads from cdn.redoc.ly: update this script" >&2; exit 1
+fi
 printf 'swagger-ui-dist %s\nredoc %s\n' "$SWAGGER" "$REDOC" > "$HERE/VERSIONS"
 echo "docs assets: swagger-ui-dist $SWAGGER, redoc $REDOC"
