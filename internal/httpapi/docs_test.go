@@ -50,7 +50,7 @@ func TestDocsPages(t *testing.T) {
 		if inlineScript.MatchString(body) || strings.Contains(body, "http://") || strings.Contains(body, "https://") {
 			t.Errorf("%s has an inline script or loads from another host:\n%s", page, body)
 		}
-		for _, src := range regexp.MustCompile(`(?:src|href)="([^"]+)"`).FindAllStringSubmatch(body, -1) {
+		for _, src := range regexp.MustCompile(`(?:src|href)="(/[^"]+)"`).FindAllStringSubmatch(body, -1) {
 			if a := api.do(req{path: src[1]}); a.Code != 200 || a.Body.Len() < 200 {
 				t.Errorf("%s references %s, answered %d with %d bytes", page, src[1], a.Code, a.Body.Len())
 			}
