@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/joho/godotenv"
 )
 
 func envOf(kv map[string]string) func(string) string {
@@ -122,4 +123,32 @@ func TestConfigProblems(t *testing.T) {
 func with(env map[string]string, k, v string) map[string]string {
 	env[k] = v
 	return env
+}
+
+// .env.example lists every variable the service reads, and only those (plus
+// the compose stack's own).
+func TestEnvExampleListsEveryVariable(t *testing.T) {
+	example, err := godotenv.Read("../../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, known, _ := loadConfig(envOf(nil))
+	composeOnly := map[string]bool{"POSTGRES_USER": true, "POSTGRES_PASSWORD": true, "POSTGRES_DB": true,
+		"GRAFANA_ADMIN_USER": true, "GRAFANA_ADMIN_PASSWORD": true, "ANIROHI_VERSION": true, "ANIROHI_COMMIT": true}
+	for k := range known.known {
+		if _, ok := example[k]; !ok {
+			t.Errorf(".env.example lacks %s", k)
+		}
+	}
+	for k := range example {
+		if !known.known[k] && !composeOnly[k] {
+			t.Errorf(".env.example lists %s, which nothing reads", k)
+		}
+	}
+	if example["SECRET_KEY"] != "" {
+		t.Error(".env.example must leave SECRET_KEY empty")
+	}
+	if _, _, err := loadConfig(envOf(example)); err != nil {
+		t.Errorf(".env.example is not a valid development configuration: %v", err)
+	}
 }

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/anirohi/anirohi-api/internal/store/postgres/pgtest"
+)
+
+// buildLikeDockerfile runs the Dockerfile's own go build line (no Docker
+// engine here) and returns the binary.
+func buildLikeDockerfile(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for sc := bufio.NewScanner(strings.NewReader(string(data))); sc.Scan(); {
+		if l := strings.TrimSpace(sc.Text()); strings.HasPrefix(l, "RUN ") && strings.Contains(l, " go build ") {
+			line = strings.TrimPrefix(l, "RUN ")
+		}
+	}
+	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", "-X main.buildVersion=${VERSION}", "-X main.buildCommit=${COMMIT}"} {
+		if !strings.Contains(line, want) {
+			t.Fatalf("the Dockerfile's build line %q lacks %s", line, want)
+		}
+	}
+	bin := filepath.Join(t.TempDir(), "anirohi")
+	cmd := exec.Command("sh", "-c", strings.Replace(line, "/out/anirohi", bin, 1))
+	cmd.Dir = "../.."
+	cmd.Env = append(os.Environ(), "VERSION=9.9.9-test", "COMMIT=abc1234")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// startBinary runs bin in an empty directory with exactly env, waits for
+// /health and returns the process.
+func startBinary(t *testing.T, bin string, env []string) (*exec.Cmd, string, *strings.Builder) {
+	t.Helper()
+	dir := t.TempDir()
+	port := freePort(t)
+	cmd := exec.Command(bin)
+	cmd.Dir, cmd.Env = dir, append(env, "HOST=127.0.0.1", "PORT="+port)
+	out := &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if resp, err := http.Get("http://127.0.0.1:" + port + "/health"); err == nil {
+			resp.Body.Close()
+			return cmd, port, out
+		}
+	}
+	t.Fatalf("the binary did not answer /health:\n%s", out)
+	return nil, "", nil
+}
+
+// healthcheckExit runs "anirohi healthcheck" and returns its exit code.
+func healthcheckExit(t *testing.T, bin, port string) int {
+	t.Helper()
+	cmd := exec.Command(bin, "healthcheck", "-timeout", "2s")
+	cmd.Env = []string{"PORT=" + port}
+	cmd.Dir = t.TempDir()
+	err := cmd.Run()
+	if e, ok := err.(*exec.ExitError); ok {
+		return e.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0
+}
+
+func TestDockerBuildAndHealthcheck(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildLikeDockerfile(t)
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil || !strings.Contains(string(out), "anirohi 9.9.9-test (commit abc1234") {
+		t.Errorf("version = %q, %v; want the stamped version and commit", out, err)
+	}
+	info, _ := exec.Command("go", "version", "-m", bin).Output()
+	for _, want := range []string{"CGO_ENABLED=0", "-trimpath=true"} {
+		if !strings.Contains(string(info), want) {
+			t.Errorf("binary built without %s:\n%s", want, info)
+		}
+	}
+
+	t.Run("zero setup from an empty directory", func(t *testing.T) {
+		cmd, port, logs := startBinary(t, bin, nil)
+		if _, err := os.Stat(filepath.Join(cmd.Dir, "data", "anirohi.db")); err != nil {
+			t.Errorf("no SQLite database under ./data: %v", err)
+		}
+		if code := healthcheckExit(t, bin, port); code != 0 {
+			t.Errorf("healthcheck against a running server exited %d", code)
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", err, logs)
+		}
+		if code := healthcheckExit(t, bin, port); code != 1 {
+			t.Errorf("healthcheck against a stopped server exited %d, want 1", code)
+		}
+	})
+
+	t.Run("production with only environment variables", func(t *testing.T) {
+		env := []string{
+			"ENV=production", "DATABASE_URL=" + pgtest.NewDatabase(t), "REDIS_URL=" + redisURL(t),
+			"SECRET_KEY=" + randomKey(), "COOKIE_SECURE=true", "ALLOWED_ORIGINS=https://anirohi.example",
+		}
+		cmd, port, logs := startBinary(t, bin, env)
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%s/ready", port))
+		if err != nil || resp.StatusCode != 200 {
+			t.Errorf("/ready in production = %v, %v\n%s", resp, err, logs)
+		}
+		if code := healthcheckExit(t, bin, port); code != 0 {
+			t.Errorf("healthcheck exited %d", code)
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("exit after SIGTERM: %v", err)
+		}
+	})
+}
