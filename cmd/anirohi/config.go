@@ -74,6 +74,13 @@ type Config struct {
 	DebugAddr       string // pprof listener, off when empty
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
+	RequestTimeout  time.Duration // bounds a request's work, database waits included
+	HTTP            HTTPTimeouts
+}
+
+// HTTPTimeouts bound what a slow or idle client can hold on to.
+type HTTPTimeouts struct {
+	ReadHeader, Read, Write, Idle time.Duration
 }
 
 // Database says which engine to use and where.
@@ -143,6 +150,13 @@ func loadConfig(getenv func(string) string) (Config, *envReader, error) {
 		DebugAddr:       e.str("DEBUG_ADDR", ""),
 		MaxBodyBytes:    int64(e.integer("MAX_BODY_BYTES", 1<<20, 1024, 64<<20)),
 		ShutdownTimeout: e.seconds("SHUTDOWN_TIMEOUT_SECONDS", 15, 1, 600),
+		RequestTimeout:  e.seconds("REQUEST_TIMEOUT_SECONDS", 15, 1, 600),
+		HTTP: HTTPTimeouts{
+			ReadHeader: e.seconds("HTTP_READ_HEADER_TIMEOUT_SECONDS", 5, 1, 600),
+			Read:       e.seconds("HTTP_READ_TIMEOUT_SECONDS", 30, 1, 3600),
+			Write:      e.seconds("HTTP_WRITE_TIMEOUT_SECONDS", 60, 1, 3600),
+			Idle:       e.seconds("HTTP_IDLE_TIMEOUT_SECONDS", 120, 1, 3600),
+		},
 	}
 	c.DB = readDatabase(e, c.Env)
 	var err error

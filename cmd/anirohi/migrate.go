@@ -43,7 +43,7 @@ func migrateCmd(ctx context.Context, args []string, env environ, stdout, stderr 
 	if err := e.err(); err != nil {
 		return err
 	}
-	s, err := openDatabase(ctx, db, 2, nil)
+	s, err := openDatabase(ctx, db, 2, 0, nil)
 	if err != nil {
 		return err
 	}

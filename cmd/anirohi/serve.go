@@ -179,13 +179,13 @@ type store interface {
 
 // openDatabase opens the configured engine, with a span per statement when
 // tr records spans.
-func openDatabase(ctx context.Context, db Database, poolSize int, tr *tracing.Tracing) (store, error) {
+func openDatabase(ctx context.Context, db Database, poolSize int, statementTimeout time.Duration, tr *tracing.Tracing) (store, error) {
 	var tp trace.TracerProvider
 	if tr != nil && tr.Enabled() {
 		tp = tr.Provider
 	}
 	if db.Engine == "postgres" {
-		cfg := postgres.Config{URL: db.URL, MaxConns: int32(poolSize)}
+		cfg := postgres.Config{URL: db.URL, MaxConns: int32(poolSize), StatementTimeout: statementTimeout}
 		if tp != nil {
 			cfg.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(tp), otelpgx.WithTrimSQLInSpanName(), otelpgx.WithDisableAcquireTracer())
 		}
@@ -197,7 +197,7 @@ func openDatabase(ctx context.Context, db Database, poolSize int, tr *tracing.Tr
 // openStore opens the database and brings its schema up to date: applied
 // automatically in dev and test, required to be current in production.
 func openStore(ctx context.Context, cfg Config, tr *tracing.Tracing, log *slog.Logger) (store, error) {
-	s, err := openDatabase(ctx, cfg.DB, cfg.DBPoolSize, tr)
+	s, err := openDatabase(ctx, cfg.DB, cfg.DBPoolSize, cfg.RequestTimeout, tr)
 	if err != nil {
 		return nil, err
 	}
@@ -229,10 +229,10 @@ func listenAndServe(ctx context.Context, cfg Config, h http.Handler, log *slog.L
 	}
 	hs := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: cfg.HTTP.ReadHeader,
+		ReadTimeout:       cfg.HTTP.Read,
+		WriteTimeout:      cfg.HTTP.Write,
+		IdleTimeout:       cfg.HTTP.Idle,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}

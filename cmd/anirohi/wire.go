@@ -124,6 +124,7 @@ func httpConfig(cfg Config) httpapi.Config {
 		CookieSameSite: sameSite(cfg.CookieSameSite),
 		RefreshTTL:     cfg.RefreshTTL,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
+		RequestTimeout: cfg.RequestTimeout,
 		TrustedProxies: cfg.TrustedProxies,
 		Limits: httpapi.Limits{
 			Enabled:       cfg.RateLimitEnabled,

@@ -57,6 +57,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			ri.traceID = acceptTraceID(r.Header.Get("X-Trace-ID"))
 		}
 		ctx = logging.WithTrace(context.WithValue(ctx, infoKey{}, ri), ri.traceID, spanID)
+		if s.cfg.RequestTimeout > 0 { // a hung dependency answers 503 in bounded time
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, s.cfg.RequestTimeout)
+			defer cancel()
+		}
 		w.Header().Set("X-Trace-ID", ri.traceID)
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		done := s.deps.Metrics.RequestStarted()

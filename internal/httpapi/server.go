@@ -27,6 +27,7 @@ type Config struct {
 	CookieSameSite http.SameSite // of the refresh cookie
 	RefreshTTL     time.Duration // refresh cookie Max-Age
 	MaxBodyBytes   int64         // request bodies above this are 413
+	RequestTimeout time.Duration // deadline of a request's work; 0 for none
 	TrustedProxies []netip.Prefix
 	Limits         Limits
 	// Docs is the OpenAPI document (YAML); when set, /docs, /redoc and

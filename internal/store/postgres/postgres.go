@@ -11,6 +11,8 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -33,6 +35,8 @@ type Config struct {
 	MaxConns int32  // 0 keeps pgx's default
 	// Tracer, when set, sees every statement (tracing, statement logs, tests).
 	Tracer pgx.QueryTracer
+	// StatementTimeout, when set, makes the server cancel longer statements.
+	StatementTimeout time.Duration
 }
 
 // Store is a PostgreSQL database.
@@ -50,6 +54,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	if cfg.MaxConns > 0 {
 		pc.MaxConns = cfg.MaxConns
+	}
+	if pc.ConnConfig.ConnectTimeout == 0 { // an unreachable server fails fast, not after the OS's TCP timeout
+		pc.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	if cfg.StatementTimeout > 0 {
+		pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(cfg.StatementTimeout.Milliseconds(), 10)
 	}
 	pc.ConnConfig.Tracer = cfg.Tracer
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
@@ -92,8 +102,8 @@ func mapErr(err error) error {
 			return domain.Wrap(domain.KindConflict, "", err)
 		case pe.Code == "23503":
 			return domain.Wrap(domain.KindNotFound, "", err)
-		case pe.Code[:2] == "08", pe.Code[:2] == "53", pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03":
-			// connection exceptions, insufficient resources, shutdowns
+		case pe.Code[:2] == "08", pe.Code[:2] == "53", pe.Code == "57014", pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03":
+			// connection exceptions, insufficient resources, statement timeout, shutdowns
 			return domain.Wrap(domain.KindUnavailable, "", err)
 		}
 		return err
