@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,13 +18,36 @@ import (
 	"github.com/anirohi/anirohi-api/internal/store/postgres/pgtest"
 )
 
-// buildLikeDockerfile runs the Dockerfile's own go build line (no Docker
-// engine here) and returns the binary.
-func buildLikeDockerfile(t *testing.T) string {
+var (
+	buildDir  string // removed by TestMain
+	buildOnce sync.Once
+	built     string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// builtBinary returns the binary built by the Dockerfile's own go build line
+// (no Docker engine here), building it once per test run.
+func builtBinary(t *testing.T) string {
 	t.Helper()
+	buildOnce.Do(func() { built, buildErr = buildLikeDockerfile() })
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return built
+}
+
+func buildLikeDockerfile() (string, error) {
 	data, err := os.ReadFile("../../Dockerfile")
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	var line string
 	for sc := bufio.NewScanner(strings.NewReader(string(data))); sc.Scan(); {
@@ -33,17 +57,20 @@ func buildLikeDockerfile(t *testing.T) string {
 	}
 	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", "-X main.buildVersion=${VERSION}", "-X main.buildCommit=${COMMIT}"} {
 		if !strings.Contains(line, want) {
-			t.Fatalf("the Dockerfile's build line %q lacks %s", line, want)
+			return "", fmt.Errorf("the Dockerfile's build line %q lacks %s", line, want)
 		}
 	}
-	bin := filepath.Join(t.TempDir(), "anirohi")
+	if buildDir, err = os.MkdirTemp("", "anirohi-build-"); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(buildDir, "anirohi")
 	cmd := exec.Command("sh", "-c", strings.Replace(line, "/out/anirohi", bin, 1))
 	cmd.Dir = "../.."
 	cmd.Env = append(os.Environ(), "VERSION=9.9.9-test", "COMMIT=abc1234")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+		return "", fmt.Errorf("build: %v\n%s", err, out)
 	}
-	return bin
+	return bin, nil
 }
 
 func freePort(t *testing.T) string {
@@ -99,7 +126,7 @@ func TestDockerBuildAndHealthcheck(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := buildLikeDockerfile(t)
+	bin := builtBinary(t)
 	out, err := exec.Command(bin, "version").Output()
 	if err != nil || !strings.Contains(string(out), "anirohi 9.9.9-test (commit abc1234") {
 		t.Errorf("version = %q, %v; want the stamped version and commit", out, err)
