@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -326,17 +327,11 @@ func (a *testAPI) sessionFrom(r response) session {
 func BenchmarkMe(b *testing.B) {
 	api := newTestAPI(b)
 	s := api.register("bench@example.com", pw)
-	api.srv.log = logging.Discard()
-	r := httptest.NewRequest("GET", "/api/v1/users/me", nil)
-	r.Header.Set("Authorization", "Bearer "+s.access)
-	b.ReportAllocs()
-	for b.Loop() {
-		w := httptest.NewRecorder()
-		api.srv.ServeHTTP(w, r)
-		if w.Code != 200 {
-			b.Fatal(w.Code)
-		}
-	}
+	benchRequest(b, api, func() *http.Request {
+		r := httptest.NewRequest("GET", "/api/v1/users/me", nil)
+		r.Header.Set("Authorization", "Bearer "+s.access)
+		return r
+	})
 }
 
 // onEachEngine runs f against SQLite, and against PostgreSQL when
@@ -346,23 +341,55 @@ func onEachEngine(t *testing.T, f func(t *testing.T, api *testAPI)) {
 	t.Run("postgres", func(t *testing.T) { f(t, newTestAPIOn(t, pgtest.Open(t))) })
 }
 
-// BenchmarkLibraryList is GET /api/v1/me/library with 50 items, end to end
-// through the handler on SQLite.
-func BenchmarkLibraryList(b *testing.B) {
-	api := newTestAPI(b)
-	s := api.register("bench@example.com", pw)
-	for i := range 50 {
-		api.do(req{method: "PUT", path: fmt.Sprintf("/api/v1/me/library/title-%d", i), token: s.access, body: `{"status":"planned"}`}).wantStatus(b, 200)
-	}
+// benchEngines runs f on SQLite, and on PostgreSQL when TEST_POSTGRES_URL
+// is set.
+func benchEngines(b *testing.B, f func(b *testing.B, api *testAPI)) {
+	b.Run("sqlite", func(b *testing.B) { f(b, newTestAPI(b)) })
+	b.Run("postgres", func(b *testing.B) { f(b, newTestAPIOn(b, pgtest.Open(b))) })
+}
+
+// benchRequest serves r over and over, with logs discarded.
+func benchRequest(b *testing.B, api *testAPI, newReq func() *http.Request) {
 	api.srv.log = logging.Discard()
-	r := httptest.NewRequest("GET", "/api/v1/me/library", nil)
-	r.Header.Set("Authorization", "Bearer "+s.access)
 	b.ReportAllocs()
 	for b.Loop() {
 		w := httptest.NewRecorder()
-		api.srv.ServeHTTP(w, r)
+		api.srv.ServeHTTP(w, newReq())
 		if w.Code != 200 {
-			b.Fatal(w.Code)
+			b.Fatal(w.Code, w.Body)
 		}
 	}
+}
+
+// BenchmarkLibraryList is GET /api/v1/me/library with 50 items, end to end
+// through the handler.
+func BenchmarkLibraryList(b *testing.B) {
+	benchEngines(b, func(b *testing.B, api *testAPI) {
+		s := api.register("bench@example.com", pw)
+		for i := range 50 {
+			api.do(req{method: "PUT", path: fmt.Sprintf("/api/v1/me/library/title-%d", i), token: s.access, body: `{"status":"planned"}`}).wantStatus(b, 200)
+		}
+		benchRequest(b, api, func() *http.Request {
+			r := httptest.NewRequest("GET", "/api/v1/me/library", nil)
+			r.Header.Set("Authorization", "Bearer "+s.access)
+			return r
+		})
+	})
+}
+
+// BenchmarkProgressSave is PUT /api/v1/me/progress/{episode} (progress and
+// history in one transaction), end to end through the handler.
+func BenchmarkProgressSave(b *testing.B) {
+	benchEngines(b, func(b *testing.B, api *testAPI) {
+		s := api.register("bench@example.com", pw)
+		pos := 0
+		benchRequest(b, api, func() *http.Request {
+			pos++
+			body := fmt.Sprintf(`{"title_id":"t","position_seconds":%d,"duration_seconds":1440}`, pos%1400)
+			r := httptest.NewRequest("PUT", "/api/v1/me/progress/t-ep-1", strings.NewReader(body))
+			r.Header.Set("Authorization", "Bearer "+s.access)
+			r.Header.Set("Content-Type", "application/json")
+			return r
+		})
+	})
 }

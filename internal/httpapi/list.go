@@ -1,11 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
-	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,13 +106,14 @@ func decodeCursor(s string) (domain.Cursor, bool) {
 // listResponse is a rendered list: the JSON array, its ETag and the next
 // page's cursor ("" on the last page).
 type listResponse struct {
-	body, etag, next string
+	body       []byte // never modified once rendered
+	etag, next string
 }
 
 func renderList[T jsonItem](items []T, next *domain.Cursor) listResponse {
 	body := appendArray(make([]byte, 0, 64+256*len(items)), items)
 	sum := sha256.Sum256(body)
-	out := listResponse{body: string(append(body, '\n')), etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`}
+	out := listResponse{body: append(body, '\n'), etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`}
 	if next != nil {
 		out.next = encodeCursor(*next)
 	}
@@ -133,7 +135,7 @@ func (l listResponse) write(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(l.body)))
 	w.WriteHeader(http.StatusOK)
-	io.WriteString(w, l.body)
+	w.Write(l.body)
 }
 
 // lists caches rendered lists per user and kind in Redis (D8). Writes
@@ -191,12 +193,14 @@ func (c lists) invalidate(r *http.Request, kinds ...string) {
 }
 
 // A cached list is "etag\nnext\nbody".
-func encodeListValue(l listResponse) []byte { return []byte(l.etag + "\n" + l.next + "\n" + l.body) }
+func encodeListValue(l listResponse) []byte {
+	return slices.Concat([]byte(l.etag+"\n"+l.next+"\n"), l.body)
+}
 
 func decodeListValue(v []byte) (listResponse, bool) {
-	etag, rest, ok1 := strings.Cut(string(v), "\n")
-	next, body, ok2 := strings.Cut(rest, "\n")
-	return listResponse{body: body, etag: etag, next: next}, ok1 && ok2
+	etag, rest, ok1 := bytes.Cut(v, []byte("\n"))
+	next, body, ok2 := bytes.Cut(rest, []byte("\n"))
+	return listResponse{body: body, etag: string(etag), next: string(next)}, ok1 && ok2
 }
 
 // etagMatches implements If-None-Match's weak comparison.

@@ -38,12 +38,10 @@ func afterCursor(col string, c domain.Cursor, n int) (string, []any) {
 // collect reads up to limit rows and reports whether more follow (the
 // query asks for limit+1).
 func collect[T any](rows pgx.Rows, limit int, scan func(pgx.Row) (T, error)) ([]T, bool, error) {
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
+	// Most lists are short; longer ones grow.
+	out, err := pgx.AppendRows(make([]T, 0, min(limit+1, 64)), rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
 	if err != nil {
 		return nil, false, mapErr(err)
-	}
-	if out == nil {
-		out = []T{}
 	}
 	if len(out) > limit {
 		return out[:limit], true, nil

@@ -40,7 +40,7 @@ func afterCursor(col string, c domain.Cursor) (string, []any) {
 // (the query asks for limit+1).
 func collect[T any](rows *sql.Rows, limit int, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, bool, error) {
 	defer rows.Close()
-	out := []T{}
+	out := make([]T, 0, min(limit+1, 64)) // most lists are short; longer ones grow
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
