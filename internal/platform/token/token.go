@@ -22,6 +22,7 @@ type Issuer struct {
 	keys    [][]byte // current first
 	ttl     time.Duration
 	methods []string
+	seen    verified
 }
 
 // NewIssuer returns an Issuer for alg (HS256, HS384 or HS512). previous may
@@ -72,13 +73,20 @@ func (i *Issuer) VerifyAccess(tok string, now time.Time) (userID, sessionID int6
 	if len(tok) > 4096 {
 		return 0, 0, time.Time{}, fmt.Errorf("%w: too long", ErrInvalid)
 	}
+	if t, ok := i.seen.get(tok, now); ok {
+		return t.userID, t.sessionID, t.issuedAt, nil
+	}
 	for _, key := range i.keys {
 		var c claims
 		p := jwt.NewParser(jwt.WithValidMethods(i.methods), jwt.WithTimeFunc(func() time.Time { return now }),
 			jwt.WithExpirationRequired())
 		_, err = p.ParseWithClaims(tok, &c, func(*jwt.Token) (any, error) { return key, nil })
 		if err == nil {
-			return c.result()
+			userID, sessionID, issuedAt, err = c.result()
+			if err == nil {
+				i.seen.put(tok, verifiedToken{userID, sessionID, issuedAt, c.ExpiresAt.Time})
+			}
+			return userID, sessionID, issuedAt, err
 		}
 		if !errors.Is(err, jwt.ErrTokenSignatureInvalid) {
 			break // only a signature mismatch is worth the previous key

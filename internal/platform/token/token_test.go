@@ -196,12 +196,56 @@ func BenchmarkIssue(b *testing.B) {
 	}
 }
 
+// BenchmarkVerify is a token's first verification (full JWT parse) and its
+// later ones (remembered).
 func BenchmarkVerify(b *testing.B) {
 	i := mustIssuer(b, "HS256", key, "")
 	tok, _ := i.IssueAccess(42, 7, now)
-	for b.Loop() {
-		if _, _, _, err := i.VerifyAccess(tok, now); err != nil {
-			b.Fatal(err)
+	b.Run("first", func(b *testing.B) {
+		for b.Loop() {
+			i.seen = verified{}
+			if _, _, _, err := i.VerifyAccess(tok, now); err != nil {
+				b.Fatal(err)
+			}
 		}
+	})
+	b.Run("again", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, _, err := i.VerifyAccess(tok, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// Verified tokens are remembered up to a bound, never past their expiry,
+// and a refused token is never remembered.
+func TestVerifiedTokensRemembered(t *testing.T) {
+	i := mustIssuer(t, "HS256", key, "")
+	tok, _ := i.IssueAccess(42, 7, now)
+	forged := tok[:len(tok)-2] + "AA"
+	for range 2 {
+		if _, _, _, err := i.VerifyAccess(forged, now); err == nil {
+			t.Fatal("forged token accepted")
+		}
+	}
+	if len(i.seen.m) != 0 {
+		t.Fatalf("a refused token was remembered: %d entries", len(i.seen.m))
+	}
+	i.VerifyAccess(tok, now)
+	if _, ok := i.seen.get(tok, now); !ok {
+		t.Fatal("a verified token was not remembered")
+	}
+	if _, ok := i.seen.get(tok, now.Add(15*time.Minute)); ok {
+		t.Error("a remembered token outlived its expiry")
+	}
+	for n := range verifiedLimit + 50 {
+		other, _ := i.IssueAccess(int64(n+1), 1, now)
+		if uid, _, _, err := i.VerifyAccess(other, now); err != nil || uid != int64(n+1) {
+			t.Fatalf("token %d: %d, %v", n, uid, err)
+		}
+	}
+	if len(i.seen.m) != verifiedLimit {
+		t.Errorf("%d tokens remembered, want the bound %d", len(i.seen.m), verifiedLimit)
 	}
 }
