@@ -2,6 +2,7 @@ package domain
 
 import (
 	"math"
+	"strconv"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -70,17 +71,27 @@ func CheckProvider(field, p string) []FieldError {
 	return nil
 }
 
-// CheckID validates a title or episode id: 1..200 characters, valid UTF-8,
-// no control characters.
+// CheckID validates a title or episode id: 1..200 characters of text.
 func CheckID(field, id string) []FieldError {
 	if id == "" || utf8.RuneCountInString(id) > MaxIDLen {
 		return []FieldError{{field, "must be 1 to 200 characters"}}
 	}
-	if !utf8.ValidString(id) {
+	return CheckText(field, id, MaxIDLen, false)
+}
+
+// CheckText validates a free-text value: at most max characters of valid
+// UTF-8 without control characters (tab, line feed and carriage return are
+// allowed when multiline). PostgreSQL refuses a NUL in text, and SQLite
+// cuts a LIKE pattern at one, so no NUL reaches the database.
+func CheckText(field, s string, max int, multiline bool) []FieldError {
+	if utf8.RuneCountInString(s) > max {
+		return []FieldError{{field, "must be at most " + strconv.Itoa(max) + " characters"}}
+	}
+	if !utf8.ValidString(s) {
 		return []FieldError{{field, "must be valid UTF-8"}}
 	}
-	for _, r := range id {
-		if unicode.IsControl(r) {
+	for _, r := range s {
+		if unicode.IsControl(r) && !(multiline && (r == '\t' || r == '\n' || r == '\r')) {
 			return []FieldError{{field, "must not contain control characters"}}
 		}
 	}
@@ -104,8 +115,8 @@ func (p LibraryPatch) Check() []FieldError {
 	if p.SetScore && p.Score != nil && (*p.Score < 0 || *p.Score > MaxScore) {
 		errs = append(errs, FieldError{"score", "must be an integer from 0 to 10"})
 	}
-	if p.SetNotes && p.Notes != nil && utf8.RuneCountInString(*p.Notes) > MaxNotesLen {
-		errs = append(errs, FieldError{"notes", "must be at most 2000 characters"})
+	if p.SetNotes && p.Notes != nil {
+		errs = append(errs, CheckText("notes", *p.Notes, MaxNotesLen, true)...)
 	}
 	return errs
 }

@@ -52,19 +52,7 @@ type pageResponse[T any] struct {
 // pageNumber reads ?page= (>= 1, default 1) and ?per_page= (1..100,
 // default 20).
 func (p *params) pageNumber() (page, perPage int) {
-	q := p.r.URL.Query()
-	read := func(name string, def, max int) int {
-		if !q.Has(name) {
-			return def
-		}
-		n, err := strconv.Atoi(q.Get(name))
-		if err != nil || n < 1 || n > max {
-			p.check([]domain.FieldError{{Field: name, Message: "must be an integer from 1 to " + strconv.Itoa(max)}})
-			return def
-		}
-		return n
-	}
-	return read("page", 1, 1_000_000), read("per_page", 20, 100)
+	return p.integer("page", 1, 1, 1_000_000), p.integer("per_page", 20, 1, 100)
 }
 
 func newPage[T any](items []T, total, page, perPage int) pageResponse[T] {
@@ -75,10 +63,7 @@ func handleAdminUsers(admin *app.Admin) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p := params{r: r}
 		page, perPage := p.pageNumber()
-		email := r.URL.Query().Get("email")
-		if len(email) > domain.MaxEmailLen {
-			p.check([]domain.FieldError{{Field: "email", Message: "must be at most 254 characters"}})
-		}
+		email := p.text("email", domain.MaxEmailLen)
 		if err := p.err(); err != nil {
 			return err
 		}
@@ -209,16 +194,13 @@ func handleAdminAuditLog(admin *app.Admin) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p := params{r: r}
 		page, perPage := p.pageNumber()
-		q := domain.AuditQuery{Action: r.URL.Query().Get("action"), Offset: (page - 1) * perPage, Limit: perPage}
-		if v := r.URL.Query().Get("actor_id"); v != "" {
+		q := domain.AuditQuery{Action: p.text("action", 64), Offset: (page - 1) * perPage, Limit: perPage}
+		if v := p.value("actor_id"); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n < 1 {
 				p.check([]domain.FieldError{{Field: "actor_id", Message: "must be a positive integer"}})
 			}
 			q.ActorID = n
-		}
-		if len(q.Action) > 64 {
-			p.check([]domain.FieldError{{Field: "action", Message: "must be at most 64 characters"}})
 		}
 		if err := p.err(); err != nil {
 			return err

@@ -7,8 +7,11 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
 )
@@ -35,12 +38,15 @@ func decode[T any](r *http.Request) (T, error) {
 		}
 		return v, domain.Wrap(domain.KindInvalid, "Could not read the request body", err)
 	}
-	data = bytes.TrimSpace(data)
+	data = bytes.Trim(data, " \t\r\n") // JSON's white space only
 	if len(data) == 0 || data[0] != '{' {
 		return v, domain.Invalid(domain.FieldError{Field: "body", Message: "must be a JSON object"})
 	}
 	if err := json.Unmarshal(data, &v); err != nil {
 		return v, jsonError(err)
+	}
+	if err := checkKeys(data, fieldNames(reflect.TypeFor[T]())); err != nil {
+		return v, err
 	}
 	if val, ok := any(&v).(validator); ok {
 		if fields := val.Valid(); len(fields) > 0 {
@@ -62,6 +68,55 @@ func checkJSONContentType(ct string) error {
 	}
 	return errMediaType
 }
+
+// checkKeys refuses what encoding/json would take silently in an object
+// it has decoded: a field given twice (the last would win) and a key that
+// names a field only when case is ignored. Other keys are ignored.
+func checkKeys(data []byte, fields []string) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.Token() // the object's '{'
+	var seen []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return jsonError(err)
+		}
+		switch key := tok.(string); {
+		case slices.Contains(seen, key):
+			return domain.Invalid(domain.FieldError{Field: key, Message: "is given more than once"})
+		case slices.Contains(fields, key):
+			seen = append(seen, key)
+		case slices.ContainsFunc(fields, func(f string) bool { return strings.EqualFold(f, key) }):
+			return domain.Invalid(domain.FieldError{Field: key, Message: "is not a field (names are case-sensitive)"})
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return jsonError(err)
+		}
+	}
+	return nil
+}
+
+// fieldNames lists the JSON names of a struct type's fields.
+func fieldNames(t reflect.Type) []string {
+	if names, ok := fieldNameCache.Load(t); ok {
+		return names.([]string)
+	}
+	var names []string
+	for i := 0; t.Kind() == reflect.Struct && i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name == "" {
+			name = t.Field(i).Name
+		}
+		if name != "-" {
+			names = append(names, name)
+		}
+	}
+	fieldNameCache.Store(t, names)
+	return names
+}
+
+var fieldNameCache sync.Map // reflect.Type → []string
 
 func jsonError(err error) error {
 	var typeErr *json.UnmarshalTypeError

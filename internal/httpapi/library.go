@@ -29,7 +29,7 @@ func toLibraryItem(it domain.LibraryItem) libraryItemResponse {
 func handleListLibrary(lib *app.Library, lists lists) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p := params{r: r}
-		q := domain.LibraryQuery{Provider: p.provider(), Status: r.URL.Query().Get("status"), FavoritesOnly: p.boolean("favorites"), Page: p.page(1000, 1000)}
+		q := domain.LibraryQuery{Provider: p.provider(), Status: p.value("status"), FavoritesOnly: p.boolean("favorites"), Page: p.page(1000, 1000)}
 		if q.Status != "" && !domain.ValidStatus(q.Status) {
 			p.check([]domain.FieldError{{Field: "status", Message: "must be one of watching, planned, completed, dropped"}})
 		}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"strings"
@@ -264,6 +265,43 @@ func TestPagingUnderWrites(t *testing.T) {
 		for title, n := range seen {
 			if n > 1 {
 				t.Errorf("%s repeated %d times", title, n)
+			}
+		}
+	})
+}
+
+// TestHostileValuesNeverReachTheDatabase: values PostgreSQL would refuse
+// (a NUL in text, an id past int4) or SQLite would misread (a NUL in a
+// LIKE pattern, a time past 9999) are a 400 or a plain answer, never a 500.
+func TestHostileValuesNeverReachTheDatabase(t *testing.T) {
+	onEachEngine(t, func(t *testing.T, api *testAPI) {
+		admin := api.registerAdmin("root@example.com")
+		s := api.register("viewer@example.com", pw)
+		future := base64.RawURLEncoding.EncodeToString([]byte("253402300800000000.1"))
+		for _, tt := range []struct {
+			method, path, body, token string
+			status                    int
+			field                     string
+		}{
+			{"PUT", "/api/v1/me/library/x", `{"notes":"a\u0000b"}`, s.access, 400, "notes"},
+			{"PUT", "/api/v1/me/library/x", `{"notes":"line\none\ttab"}`, s.access, 200, ""},
+			{"GET", "/api/v1/me/library?limit=1&limit=2", "", s.access, 400, "limit"},
+			{"GET", "/api/v1/me/library?status=watching%00", "", s.access, 400, "status"},
+			{"GET", "/api/v1/me/progress?title_id=a%00", "", s.access, 400, "title_id"},
+			{"GET", "/api/v1/me/history?cursor=" + future, "", s.access, 400, "cursor"},
+			{"GET", "/api/v1/admin/users?email=a%00", "", admin.access, 400, "email"},
+			{"GET", "/api/v1/admin/audit-log?action=x%00", "", admin.access, 400, "action"},
+			{"GET", "/api/v1/admin/audit-log?action=%FF", "", admin.access, 400, "action"},
+			{"GET", "/api/v1/admin/audit-log?actor_id=9223372036854775807", "", admin.access, 200, ""},
+		} {
+			r := api.do(req{method: tt.method, path: tt.path, body: tt.body, token: tt.token}).wantStatus(t, tt.status)
+			if tt.field == "" {
+				continue
+			}
+			var body errorBody
+			r.json(t, &body)
+			if len(body.Error.Details) != 1 || body.Error.Details[0].Field != tt.field {
+				t.Errorf("%s %s: details %+v, want one on %s", tt.method, tt.path, body.Error.Details, tt.field)
 			}
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 // that all of them are reported together.
 type params struct {
 	r    *http.Request
+	q    url.Values // parsed on first use
 	errs []domain.FieldError
 }
 
@@ -31,14 +33,43 @@ func (p *params) err() error {
 	return domain.Invalid(p.errs...)
 }
 
+// get reads a query parameter; ok is false when it is absent. A parameter
+// given twice is refused: which one counts would be a guess.
+func (p *params) get(name string) (v string, ok bool) {
+	if p.q == nil {
+		p.q = p.r.URL.Query()
+	}
+	switch vs := p.q[name]; len(vs) {
+	case 0:
+		return "", false
+	case 1:
+		return vs[0], true
+	}
+	p.check([]domain.FieldError{{Field: name, Message: "must be given at most once"}})
+	return "", false
+}
+
+// value reads a query parameter, "" when absent.
+func (p *params) value(name string) string {
+	v, _ := p.get(name)
+	return v
+}
+
+// text reads a free-text query filter of at most max characters.
+func (p *params) text(name string, max int) string {
+	v := p.value(name)
+	p.check(domain.CheckText(name, v, max, false))
+	return v
+}
+
 // provider reads ?provider=, "rpc" when absent.
 func (p *params) provider() string {
-	v, ok := p.r.URL.Query()["provider"]
+	v, ok := p.get("provider")
 	if !ok {
 		return domain.DefaultProvider
 	}
-	p.check(domain.CheckProvider("provider", v[0]))
-	return v[0]
+	p.check(domain.CheckProvider("provider", v))
+	return v
 }
 
 // id reads a path id (title or episode).
@@ -48,18 +79,24 @@ func (p *params) id(name string) string {
 	return v
 }
 
+// integer reads an integer parameter from lo to hi, def when absent.
+func (p *params) integer(name string, def, lo, hi int) int {
+	v, ok := p.get(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		p.check([]domain.FieldError{{Field: name, Message: "must be an integer from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi)}})
+		return def
+	}
+	return n
+}
+
 // page reads ?limit= (1..max, def when absent) and ?cursor=.
 func (p *params) page(def, max int) domain.Page {
-	q := p.r.URL.Query()
-	pg := domain.Page{Limit: def}
-	if v := q.Get("limit"); q.Has("limit") {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > max {
-			p.check([]domain.FieldError{{Field: "limit", Message: "must be an integer from 1 to " + strconv.Itoa(max)}})
-		}
-		pg.Limit = n
-	}
-	if v := q.Get("cursor"); v != "" {
+	pg := domain.Page{Limit: p.integer("limit", def, 1, max)}
+	if v := p.value("cursor"); v != "" {
 		c, ok := decodeCursor(v)
 		if !ok {
 			p.check([]domain.FieldError{{Field: "cursor", Message: "is not a cursor this API gave out"}})
@@ -71,7 +108,7 @@ func (p *params) page(def, max int) domain.Page {
 
 // boolean reads a flag the way the original did: true/false, 1/0, yes/no, on/off.
 func (p *params) boolean(name string) bool {
-	switch strings.ToLower(p.r.URL.Query().Get(name)) {
+	switch strings.ToLower(p.value(name)) {
 	case "", "false", "0", "no", "off", "f", "n":
 		return false
 	case "true", "1", "yes", "on", "t", "y":
@@ -86,6 +123,7 @@ func encodeCursor(c domain.Cursor) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.At.UnixMicro(), 10) + "." + strconv.FormatInt(c.ID, 10)))
 }
 
+// decodeCursor accepts exactly the cursors encodeCursor gives out.
 func decodeCursor(s string) (domain.Cursor, bool) {
 	if len(s) > 64 {
 		return domain.Cursor{}, false
@@ -100,7 +138,13 @@ func decodeCursor(s string) (domain.Cursor, bool) {
 	if !ok || err1 != nil || err2 != nil || micros <= 0 || n <= 0 {
 		return domain.Cursor{}, false
 	}
-	return domain.Cursor{At: time.UnixMicro(micros).UTC(), ID: n}, true
+	c := domain.Cursor{At: time.UnixMicro(micros).UTC(), ID: n}
+	// No row is dated past 9999 (SQLite's time text would not sort), and a
+	// cursor spelt another way (line breaks, leading zeros) is not ours.
+	if c.At.Year() > 9999 || encodeCursor(c) != s {
+		return domain.Cursor{}, false
+	}
+	return c, true
 }
 
 // listResponse is a rendered list: the JSON array, its ETag and the next

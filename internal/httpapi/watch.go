@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -112,7 +113,7 @@ func handleSaveProgress(watch *app.Watch, lists lists, m Metrics) http.Handler {
 func handleListProgress(watch *app.Watch, lists lists) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p := params{r: r}
-		q := domain.ProgressQuery{Provider: p.provider(), TitleID: r.URL.Query().Get("title_id"), Page: p.page(1000, 1000)}
+		q := domain.ProgressQuery{Provider: p.provider(), TitleID: p.value("title_id"), Page: p.page(1000, 1000)}
 		if q.TitleID != "" {
 			p.check(domain.CheckID("title_id", q.TitleID))
 		}
@@ -194,16 +195,16 @@ func (in *legacyRequest) Valid() []domain.FieldError {
 }
 
 type legacyProgressItem struct {
-	AnimeID       *string      `json:"animeId"`
-	EpisodeNumber *json.Number `json:"episodeNumber"`
-	CurrentTime   *float64     `json:"currentTime"`
-	Duration      *float64     `json:"duration"` // null before the metadata loaded: 0
-	UpdatedAt     *json.Number `json:"updatedAt"`
+	AnimeID       *string         `json:"animeId"`
+	EpisodeNumber json.RawMessage `json:"episodeNumber"` // see legacyInt
+	CurrentTime   *float64        `json:"currentTime"`
+	Duration      *float64        `json:"duration"` // null before the metadata loaded: 0
+	UpdatedAt     json.RawMessage `json:"updatedAt"`
 }
 
 type legacySeriesItem struct {
-	ID      *string      `json:"id"`
-	SavedAt *json.Number `json:"savedAt"`
+	ID      *string         `json:"id"`
+	SavedAt json.RawMessage `json:"savedAt"`
 }
 
 type legacyResponse struct {
@@ -297,7 +298,11 @@ func decodeItem(raw json.RawMessage, v any) string {
 	if len(raw) == 0 || raw[0] != '{' {
 		return "must be an object"
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
+	err := json.Unmarshal(raw, v)
+	if err == nil {
+		err = checkKeys(raw, fieldNames(reflect.TypeOf(v).Elem()))
+	}
+	if err != nil {
 		if e := domain.AsError(jsonError(err)); e != nil && len(e.Fields) > 0 {
 			return e.Fields[0].Field + " " + e.Fields[0].Message
 		}
@@ -306,11 +311,17 @@ func decodeItem(raw json.RawMessage, v any) string {
 	return ""
 }
 
-func legacyInt(field string, n *json.Number) (int64, string) {
-	if n == nil {
+// legacyInt reads an integer the old client stored as a JSON number or,
+// like the reference, as a string holding one.
+func legacyInt(field string, raw json.RawMessage) (int64, string) {
+	s := string(raw)
+	if s == "" || s == "null" {
 		return 0, field + " is required"
 	}
-	v, err := strconv.ParseInt(n.String(), 10, 64)
+	if raw[0] == '"' && json.Unmarshal(raw, &s) != nil {
+		return 0, field + " must be an integer"
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return 0, field + " must be an integer"
 	}

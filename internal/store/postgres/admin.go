@@ -94,7 +94,7 @@ func (s *Store) RevokeRole(ctx context.Context, userID int64, code string, now t
 
 // AuditLog implements domain.AdminStore.
 func (s *Store) AuditLog(ctx context.Context, q domain.AuditQuery) ([]domain.AuditEntry, int, error) {
-	const where = `WHERE ($1 = 0 OR actor_id = $1) AND ($2 = '' OR action = $2)`
+	const where = `WHERE ($1::bigint = 0 OR actor_id = $1) AND ($2::text = '' OR action = $2)`
 	var total int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM audit_log `+where, q.ActorID, q.Action).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("audit log: %w", mapErr(err))
