@@ -73,28 +73,72 @@ func checkJSONContentType(ct string) error {
 // it has decoded: a field given twice (the last would win) and a key that
 // names a field only when case is ignored. Other keys are ignored.
 func checkKeys(data []byte, fields []string) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.Token() // the object's '{'
-	var seen []string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return jsonError(err)
+	var seen uint64 // bit i: fields[i] was met
+	for i := 1; ; { // data is one valid JSON object: walk its keys
+		i = skipSpace(data, i)
+		if data[i] == '}' {
+			return nil
 		}
-		switch key := tok.(string); {
-		case slices.Contains(seen, key):
-			return domain.Invalid(domain.FieldError{Field: key, Message: "is given more than once"})
-		case slices.Contains(fields, key):
-			seen = append(seen, key)
-		case slices.ContainsFunc(fields, func(f string) bool { return strings.EqualFold(f, key) }):
-			return domain.Invalid(domain.FieldError{Field: key, Message: "is not a field (names are case-sensitive)"})
+		end := stringEnd(data, i)
+		key := data[i+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			var s string
+			json.Unmarshal(data[i:end], &s)
+			key = []byte(s)
 		}
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return jsonError(err)
+		if n := slices.IndexFunc(fields, func(f string) bool { return f == string(key) }); n >= 0 && n < 64 {
+			if seen&(1<<n) != 0 {
+				return domain.Invalid(domain.FieldError{Field: string(key), Message: "is given more than once"})
+			}
+			seen |= 1 << n
+		} else if slices.ContainsFunc(fields, func(f string) bool { return strings.EqualFold(f, string(key)) }) {
+			return domain.Invalid(domain.FieldError{Field: string(key), Message: "is not a field (names are case-sensitive)"})
+		}
+		i = skipValue(data, skipSpace(data, end)+1) // past the ':' and the value
+		if i = skipSpace(data, i); data[i] == ',' {
+			i++
 		}
 	}
-	return nil
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the JSON string starting at i.
+func stringEnd(data []byte, i int) int {
+	for i++; data[i] != '"'; i++ {
+		if data[i] == '\\' {
+			i++
+		}
+	}
+	return i + 1
+}
+
+// skipValue returns the index just past the JSON value at or after i.
+func skipValue(data []byte, i int) int {
+	depth := 0
+	for i = skipSpace(data, i); i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			i = stringEnd(data, i) - 1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return i
 }
 
 // fieldNames lists the JSON names of a struct type's fields.
