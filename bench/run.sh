@@ -13,6 +13,8 @@
 #             ← the same without Redis, limits GET /library
 #   observe   GET  /api/v1/me/library with metrics on (the default), with metrics off, and with
 #             OpenTelemetry tracing at 10% sampling exported over OTLP/HTTP to a discarding sink
+#   mix       the realistic viewer mix of bench/load (-c: viewers, default 200; -d: seconds,
+#             default 60) beside limits /progress, /library and pgbench: runs bench/mix.sh, alone
 #
 # Needs wrk, pgbench/psql, PostgreSQL on 127.0.0.1:5432 (trust auth) and Go.
 # Creates the databases anirohi_bench and anirohi_limits (dropped first).
@@ -23,12 +25,18 @@ SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
 . "$SHARED/lib.sh"
 
 SCEN=refresh,me,library,progress CONNS="16 64" DUR=15 WARM=3 REPEAT=1 THREADS=2
+MIXARGS=()
 while getopts "s:c:d:w:r:t:h" o; do
   case $o in
-    s) SCEN=$OPTARG ;; c) CONNS=$OPTARG ;; d) DUR=$OPTARG ;; w) WARM=$OPTARG ;;
-    r) REPEAT=$OPTARG ;; t) THREADS=$OPTARG ;; *) sed -n '2,17p' "$0"; exit 2 ;;
+    s) SCEN=$OPTARG ;; c) CONNS=$OPTARG; MIXARGS+=(-c "$OPTARG") ;; d) DUR=$OPTARG; MIXARGS+=(-d "$OPTARG") ;;
+    w) WARM=$OPTARG; MIXARGS+=(-w "$OPTARG") ;; r) REPEAT=$OPTARG ;; t) THREADS=$OPTARG ;; *) sed -n '2,21p' "$0"; exit 2 ;;
   esac
 done
+# mix: the realistic viewer mix with its baselines is bench/mix.sh (-c is viewers there)
+if [[ ",$SCEN," == *,mix,* ]]; then
+  [ "$SCEN" = mix ] || { echo "run the mix scenario on its own: bench/run.sh -s mix -c \"200 400\" [-d 60]" >&2; exit 2; }
+  exec "$ROOT/bench/mix.sh" "${MIXARGS[@]}"
+fi
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
 
 OUT=$ROOT/bench/out

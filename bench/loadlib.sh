@@ -1,0 +1,110 @@
+# loadlib.sh — shared by bench/mix.sh, bench/capacity.sh and bench/soak.sh (source it).
+#
+# Builds the service, bench/prep and bench/load into bench/out/load/, and
+# starts one instance of the service on PostgreSQL or SQLite, seeded with
+# bench/prep, configured as in production where it matters for load:
+# rate limiting on at the default limits, Redis (limits and list caching)
+# unless LOAD_REDIS=none, metrics on, and 127.0.0.1 trusted as a proxy so
+# that each viewer's X-Forwarded-For address is its client IP (the per-IP
+# login and refresh limits then apply per viewer, as behind a load
+# balancer, instead of to the generator's one address).
+#
+# Server settings can be overridden as ANIROHI_<VAR>=value (as bench/run.sh).
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
+. "$SHARED/lib.sh"
+OUT=$ROOT/bench/out/load
+mkdir -p "$OUT"
+PG=postgres://postgres@127.0.0.1:5432
+LOAD_REDIS=${LOAD_REDIS:-redis://127.0.0.1:6379/0}
+LOAD_USERS=${LOAD_USERS:-10000}
+SECRET=bench-load-secret-$(date +%s)-0123456789abcdef0123456789
+SERVER_PIDS=()
+
+load_build() {
+  echo "building into $OUT" >&2
+  (cd "$ROOT" && go build -o "$OUT/anirohi" ./cmd/anirohi && go build -o "$OUT/prep" ./bench/prep && go build -o "$OUT/load" ./bench/load)
+}
+
+# box_state: the machine's cores and load, for the record
+box_state() { echo "box: $(nproc) cores, $(uptime | sed 's/.*load average/load average/')"; }
+
+# start_server ENGINE NAME PORT: a fresh database (PostgreSQL anirohi_load_NAME,
+# or SQLite /tmp/anirohi-load-NAME.db), migrated and seeded with LOAD_USERS users,
+# then the service on 127.0.0.1:PORT. Sets SRV_PID SRV_URL SRV_DB SRV_LOG SRV_PGPID.
+start_server() {
+  local engine=$1 name=$2 port=$3
+  case $engine in
+    postgres|pg)
+      psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS anirohi_load_$name WITH (FORCE)" -c "CREATE DATABASE anirohi_load_$name" 2>&1 | grep -v NOTICE >&2 || true
+      SRV_DB=$PG/anirohi_load_$name?sslmode=disable
+      SRV_PGPID=$(port_pid 5432) ;;
+    sqlite)
+      rm -f "/tmp/anirohi-load-$name.db" "/tmp/anirohi-load-$name.db-wal" "/tmp/anirohi-load-$name.db-shm"
+      SRV_DB=sqlite:/tmp/anirohi-load-$name.db
+      SRV_PGPID= ;;
+    *) echo "unknown engine $engine (postgres, sqlite)" >&2; return 2 ;;
+  esac
+  SRV_ENV=(ENV=test DATABASE_URL="$SRV_DB" SECRET_KEY="$SECRET" HOST=127.0.0.1 PORT="$port" DB_POOL_SIZE=16
+           RATE_LIMIT_ENABLED=true TRUSTED_PROXIES=127.0.0.1/32 METRICS_ENABLED=true)
+  if [ "$LOAD_REDIS" != none ]; then SRV_ENV+=(REDIS_URL="$LOAD_REDIS" REDIS_PREFIX="bench-load-$name-$$:"); fi
+  local kv
+  for kv in $(env | grep '^ANIROHI_' | sed 's/^ANIROHI_//'); do SRV_ENV+=("$kv"); done
+  env "${SRV_ENV[@]}" "$OUT/anirohi" migrate up >/dev/null
+  echo "seeding $LOAD_USERS users ($engine)" >&2
+  "$OUT/prep" -db "$SRV_DB" -secret "$SECRET" -users "$LOAD_USERS" 2>&1 | sed 's/^/  /' >&2
+  SRV_LOG=$OUT/server-$name.log
+  env "${SRV_ENV[@]}" "$OUT/anirohi" > "$SRV_LOG" 2>&1 &
+  SRV_PID=$!
+  SERVER_PIDS+=("$SRV_PID")
+  SRV_URL=http://127.0.0.1:$port
+  local _
+  for _ in $(seq 100); do curl -sf "$SRV_URL/health" >/dev/null && break; sleep 0.1; done
+  curl -sf "$SRV_URL/ready" >/dev/null || { echo "server on $SRV_URL not ready; see $SRV_LOG" >&2; return 1; }
+  echo "server pid $SRV_PID on $SRV_URL ($engine$( [ "$LOAD_REDIS" != none ] && echo ", redis"))" >&2
+}
+
+# stop_server PID: SIGTERM, wait for it
+stop_server() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+stop_all_servers() {
+  local p
+  for p in "${SERVER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+
+# mint_accounts N FILE: a new session per user for the first N users, with
+# a pre-minted access token and a never-used refresh token (bench/prep)
+mint_accounts() {
+  "$OUT/prep" -db "$SRV_DB" -secret "$SECRET" -users 0 -accounts "$1" -accounts-out "$2" 2>&1 | sed 's/^/  /' >&2
+}
+
+# server_stats LOG [FROM_LINE]: what the service's own log says about a run:
+# log levels, non-2xx answers by route and status, the server-side duration
+# (duration_ms of the access log) per route, and the top warnings/errors.
+server_stats() {
+  local log=$1 from=${2:-1} tmp
+  [ -f "$log" ] || return 0
+  tmp=$(mktemp)
+  tail -n +"$from" "$log" > "$tmp.all"
+  echo "server log $log (from line $from):"
+  echo "  levels: $(grep -o '"level":"[A-Z]*"' "$tmp.all" | sort | uniq -c | tr -s ' ' | tr '\n' ' ')"
+  grep '"message":"request"' "$tmp.all" |
+    sed -n 's/.*"method":"\([A-Z]*\)","route":"\([^"]*\)","status":\([0-9]*\),"duration_ms":\([0-9.]*\).*/\1_\2 \3 \4/p' > "$tmp" || true
+  awk '$2 < 200 || $2 > 299 { bad[$1 " " $2]++ } END { for (k in bad) printf "  non-2xx: %s x%d\n", k, bad[k] }' "$tmp"
+  sort -k1,1 -k3,3g "$tmp" | awk '
+    function flush() {
+      if (c == 0) return
+      i99 = int(c * 0.99) + 1; if (i99 > c) i99 = c
+      printf "  server-side %-40s n=%-7d p50=%.2fms p99=%.2fms max=%.2fms\n", r, c, v[int(c * 0.5) + 1], v[i99], v[c]
+    }
+    $1 != r { flush(); r = $1; c = 0 }
+    { v[++c] = $3 }
+    END { flush() }'
+  grep -E '"level":"(ERROR|WARN)"' "$tmp.all" | grep -o '"message":"[^"]*"' | sort | uniq -c | sort -rn | head -5 | sed 's/^/  /' || true
+  rm -f "$tmp" "$tmp.all"
+}
