@@ -67,16 +67,7 @@ func FuzzLegacyMapping(f *testing.F) {
 		episodeID := anime + "-ep-" + strconv.FormatInt(episode, 10)
 		valid := problem == "" && domain.CheckID("", anime) == nil && episode >= 0 && domain.CheckID("", episodeID) == nil &&
 			domain.CheckPosition("", current) == nil && domain.CheckPosition("", dur) == nil && updated > 0 && updated <= maxLegacyMS
-		switch {
-		case why != "" && it != (domain.LegacyItem{}):
-			t.Errorf("mapLegacyProgress(%+v) gave reason %q and item %+v", lp, why, it)
-		case problem != "" && why != problem:
-			t.Errorf("mapLegacyProgress(%+v) reason %q, want the decoding problem %q", lp, why, problem)
-		case why != "" && valid:
-			t.Errorf("mapLegacyProgress(%+v) refused a valid item: %q", lp, why)
-		case why == "" && !valid:
-			t.Errorf("mapLegacyProgress(%+v) accepted an invalid item as %+v", lp, it)
-		case why == "":
+		if checkReason(t, "mapLegacyProgress", lp, it, why, problem, valid) {
 			checkLegacyItem(t, it, updated)
 			if it.TitleID != anime || it.EpisodeID != episodeID || it.Position != current || it.Duration != dur {
 				t.Errorf("mapLegacyProgress(%+v) = %+v", lp, it)
@@ -86,16 +77,7 @@ func FuzzLegacyMapping(f *testing.F) {
 		ls := LegacySeries{ID: id, SavedAt: saved, Problem: seriesProblem}
 		it, why = mapLegacySeries(ls)
 		valid = seriesProblem == "" && domain.CheckID("", id) == nil && saved > 0 && saved <= maxLegacyMS
-		switch {
-		case why != "" && it != (domain.LegacyItem{}):
-			t.Errorf("mapLegacySeries(%+v) gave reason %q and item %+v", ls, why, it)
-		case seriesProblem != "" && why != seriesProblem:
-			t.Errorf("mapLegacySeries(%+v) reason %q, want the decoding problem %q", ls, why, seriesProblem)
-		case why != "" && valid:
-			t.Errorf("mapLegacySeries(%+v) refused a valid item: %q", ls, why)
-		case why == "" && !valid:
-			t.Errorf("mapLegacySeries(%+v) accepted an invalid item as %+v", ls, it)
-		case why == "":
+		if checkReason(t, "mapLegacySeries", ls, it, why, seriesProblem, valid) {
 			checkLegacyItem(t, it, saved)
 			if it.TitleID != id || it.EpisodeID != "" || it.Position != 0 || it.Duration != 0 {
 				t.Errorf("mapLegacySeries(%+v) = %+v", ls, it)
@@ -110,6 +92,24 @@ func FuzzLegacyMapping(f *testing.F) {
 			t.Errorf("legacyTime(%d) = %v, %q, want a reason naming savedAt", saved, at, why)
 		}
 	})
+}
+
+// checkReason holds the mapper's verdict on an input (why: its reason,
+// "" for accepted) to the rules; it reports whether the item was rightly
+// accepted, so that the caller checks its values.
+func checkReason(t *testing.T, mapper string, in any, it domain.LegacyItem, why, problem string, valid bool) bool {
+	t.Helper()
+	switch {
+	case why != "" && it != (domain.LegacyItem{}):
+		t.Errorf("%s(%+v) gave reason %q and item %+v", mapper, in, why, it)
+	case problem != "" && why != problem:
+		t.Errorf("%s(%+v) reason %q, want the decoding problem %q", mapper, in, why, problem)
+	case why != "" && valid:
+		t.Errorf("%s(%+v) refused a valid item: %q", mapper, in, why)
+	case why == "" && !valid:
+		t.Errorf("%s(%+v) accepted an invalid item as %+v", mapper, in, it)
+	}
+	return why == "" && valid
 }
 
 // checkLegacyItem holds a mapped item to the domain checks.
