@@ -5,11 +5,14 @@
 # ratios from one run on one machine.
 #
 #   bench/mix.sh [-c "200 400"] [-d 60] [-r 10] [-e "postgres sqlite"] [-b CONNS] [-w 3] [-n] [-- LOAD FLAGS]
+#   bench/mix.sh -u URL -a ACCOUNTS [-c ...] [...]     against a server already running
 #
 #   -c  viewers per run (a list)                     -d  measured seconds (after the ramp)
 #   -r  ramp seconds                                 -e  engines of the service (postgres, sqlite)
 #   -b  wrk connections of the baselines (default: as many as viewers; pgbench at most 64)
 #   -w  baseline warm-up seconds                     -n  no baselines
+#   -u  URL of a running server to drive instead of starting one
+#   -a  its accounts file (bench/prep -accounts N -accounts-out FILE, or email:password lines)
 #   after --: more bench/load flags, e.g. -- -rates login=0.1 -verify-writes
 #
 # Also `bench/run.sh -s mix -c "200 400" [-d 60]`. The service runs with rate
@@ -19,13 +22,18 @@
 set -euo pipefail
 . "$(dirname "$0")/loadlib.sh"
 
-VIEWERS=200 DUR=60 RAMP=10 ENGINES=postgres BCONNS= WARM=3 BASELINES=1
-while getopts "c:d:r:e:b:w:nh" o; do
+VIEWERS=200 DUR=60 RAMP=10 ENGINES=postgres BCONNS= WARM=3 BASELINES=1 URL= ACCTS=
+while getopts "c:d:r:e:b:w:u:a:nh" o; do
   case $o in
     c) VIEWERS=$OPTARG ;; d) DUR=$OPTARG ;; r) RAMP=$OPTARG ;; e) ENGINES=$OPTARG ;;
-    b) BCONNS=$OPTARG ;; w) WARM=$OPTARG ;; n) BASELINES= ;; *) sed -n '2,19p' "$0"; exit 2 ;;
+    b) BCONNS=$OPTARG ;; w) WARM=$OPTARG ;; n) BASELINES= ;; u) URL=$OPTARG ;; a) ACCTS=$OPTARG ;;
+    *) sed -n '2,21p' "$0"; exit 2 ;;
   esac
 done
+if [ -n "$URL" ]; then
+  [ -f "$ACCTS" ] || { echo "-u needs -a ACCOUNTS (a file)" >&2; exit 2; }
+  ENGINES=running
+fi
 shift $((OPTIND - 1))
 EXTRA=("$@")
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
@@ -42,23 +50,30 @@ say() { echo "$@" | tee -a "$REPORT"; }
 declare -A RESULT   # engine/viewers → LOADRESULT line
 port=8110
 for engine in $ENGINES; do
-  start_server "$engine" "mix$$" "$port"
+  accounts=$ACCTS
+  if [ -n "$URL" ]; then
+    SRV_URL=$URL SRV_PID= SRV_PGPID= SRV_LOG=/dev/null
+  else
+    start_server "$engine" "mix$$" "$port"
+    accounts=$OUT/accounts-mix.txt
+  fi
   for v in $VIEWERS; do
-    mint_accounts "$v" "$OUT/accounts-mix.txt"
+    [ -n "$URL" ] || mint_accounts "$v" "$accounts"
     wait_quiet
     from=$(( $(wc -l < "$SRV_LOG") + 1 ))
     say ""
     say "## ours: $engine, $v viewers ($(box_state))"
     say ""
-    pgflag=()
-    [ -n "$SRV_PGPID" ] && pgflag=(-pg-pid "$SRV_PGPID")
-    "$OUT/load" -url "$SRV_URL" -accounts-file "$OUT/accounts-mix.txt" -viewers "$v" -duration "${DUR}s" -ramp "${RAMP}s" \
-      -server-pid "$SRV_PID" "${pgflag[@]}" -out "$OUT/mix-$STAMP-$engine-v$v.json" "${EXTRA[@]}" > "$OUT/mix-$STAMP-$engine-v$v.txt" || true
+    pidflags=()
+    [ -n "$SRV_PID" ] && pidflags=(-server-pid "$SRV_PID")
+    [ -n "$SRV_PGPID" ] && pidflags+=(-pg-pid "$SRV_PGPID")
+    "$OUT/load" -url "$SRV_URL" -accounts-file "$accounts" -viewers "$v" -duration "${DUR}s" -ramp "${RAMP}s" \
+      "${pidflags[@]}" -out "$OUT/mix-$STAMP-$engine-v$v.json" "${EXTRA[@]}" > "$OUT/mix-$STAMP-$engine-v$v.txt" || true
     grep -v '^LOADRESULT' "$OUT/mix-$STAMP-$engine-v$v.txt" | tee -a "$REPORT"
     RESULT[$engine/$v]=$(grep '^LOADRESULT' "$OUT/mix-$STAMP-$engine-v$v.txt" || true)
     server_stats "$SRV_LOG" "$from" | tee -a "$REPORT"
   done
-  stop_server "$SRV_PID"
+  [ -z "$SRV_PID" ] || stop_server "$SRV_PID"
   port=$((port + 1))
 done
 
