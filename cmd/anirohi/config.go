@@ -74,6 +74,7 @@ type Config struct {
 	DebugAddr       string // pprof listener, off when empty
 	MaxBodyBytes    int64
 	ShutdownTimeout time.Duration
+	ShutdownDrain   time.Duration // after a stop signal, before the listener closes
 	RequestTimeout  time.Duration // bounds a request's work, database waits included
 	HTTP            HTTPTimeouts
 }
@@ -150,6 +151,7 @@ func loadConfig(getenv func(string) string) (Config, *envReader, error) {
 		DebugAddr:       e.str("DEBUG_ADDR", ""),
 		MaxBodyBytes:    int64(e.integer("MAX_BODY_BYTES", 1<<20, 1024, 64<<20)),
 		ShutdownTimeout: e.seconds("SHUTDOWN_TIMEOUT_SECONDS", 15, 1, 600),
+		ShutdownDrain:   e.seconds("SHUTDOWN_DRAIN_SECONDS", 1, 0, 120),
 		RequestTimeout:  e.seconds("REQUEST_TIMEOUT_SECONDS", 15, 1, 600),
 		HTTP: HTTPTimeouts{
 			ReadHeader: e.seconds("HTTP_READ_HEADER_TIMEOUT_SECONDS", 5, 1, 600),

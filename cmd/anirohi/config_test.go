@@ -94,6 +94,7 @@ func TestConfigProblems(t *testing.T) {
 		{"debug", with(goodProduction(), "DEBUG", "true"), []string{"DEBUG"}},
 		{"wildcard origin", with(goodProduction(), "ALLOWED_ORIGINS", "https://a.example,*"), []string{"ALLOWED_ORIGINS"}},
 		{"no redis", with(goodProduction(), "REDIS_URL", ""), []string{"REDIS_URL"}},
+		{"negative drain", with(goodProduction(), "SHUTDOWN_DRAIN_SECONDS", "-1"), []string{"SHUTDOWN_DRAIN_SECONDS"}},
 		{"bad values everywhere", map[string]string{
 			"ENV": "staging", "DEBUG": "maybe", "PORT": "99999", "ALGORITHM": "none",
 			"JWT_ACCESS_TTL_MINUTES": "0", "COOKIE_SAMESITE": "none", "ALLOWED_ORIGINS": "localhost:3000",

@@ -333,6 +333,13 @@ func TestSIGTERMDuringLoad(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGTERM)
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	// While it drains (SHUTDOWN_DRAIN_SECONDS, 1 s by default) it still
+	// serves, and tells load balancers it is going.
+	time.Sleep(300 * time.Millisecond)
+	var ready struct{ Checks map[string]string }
+	if code := call(t, "GET", base+"/ready", "", "", &ready); code != 503 || ready.Checks["shutdown"] != "error" {
+		t.Errorf("/ready while draining = %d %v, want 503 with shutdown: error", code, ready.Checks)
+	}
 	var exitErr error
 	select {
 	case exitErr = <-exited:

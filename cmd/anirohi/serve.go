@@ -11,6 +11,7 @@ import (
 	"net/http/pprof"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/exaring/otelpgx"
@@ -75,6 +76,8 @@ func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
+	var drain drainState
+	deps.Ready = append(deps.Ready, httpapi.Check{Name: "shutdown", Run: drain.check})
 	srv, err := httpapi.NewServer(httpConfig(cfg), deps)
 	if err != nil {
 		return err
@@ -94,7 +97,7 @@ func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Wr
 	if cfg.DebugAddr != "" {
 		jobs.Go(func() { serveDebug(jobCtx, cfg.DebugAddr, log) })
 	}
-	return listenAndServe(ctx, cfg, srv, log)
+	return listenAndServe(ctx, cfg, drain.wrap(srv), &drain, log)
 }
 
 // purgeExpired deletes dead sessions, tokens and old auth changes every
@@ -220,9 +223,35 @@ func openStore(ctx context.Context, cfg Config, tr *tracing.Tracing, log *slog.L
 	return s, nil
 }
 
-// listenAndServe serves h until ctx is cancelled, then stops accepting,
-// lets in-flight requests finish within the shutdown timeout and returns.
-func listenAndServe(ctx context.Context, cfg Config, h http.Handler, log *slog.Logger) error {
+// drainState is the window between a stop signal and the listener's
+// close (SHUTDOWN_DRAIN_SECONDS): /ready fails, so load balancers stop
+// routing here, and every response closes its connection. Without it, a
+// request a client sends on a kept-alive connection just as shutdown closes
+// it as idle is lost unread (the client sees a reset).
+type drainState struct{ on atomic.Bool }
+
+var errDraining = errors.New("shutting down")
+
+func (d *drainState) check(context.Context) error {
+	if d.on.Load() {
+		return errDraining
+	}
+	return nil
+}
+
+func (d *drainState) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d.on.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// listenAndServe serves h until ctx is cancelled, then drains, stops
+// accepting, lets in-flight requests finish within the shutdown timeout
+// and returns.
+func listenAndServe(ctx context.Context, cfg Config, h http.Handler, drain *drainState, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return err
@@ -243,6 +272,11 @@ func listenAndServe(ctx context.Context, cfg Config, h http.Handler, log *slog.L
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	if cfg.ShutdownDrain > 0 {
+		log.Info("draining", slog.String("for", cfg.ShutdownDrain.String()))
+		drain.on.Store(true)
+		time.Sleep(cfg.ShutdownDrain)
 	}
 	log.Info("shutting down", slog.String("timeout", cfg.ShutdownTimeout.String()))
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
