@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anirohi/anirohi-api/internal/platform/redistest"
 	"github.com/anirohi/anirohi-api/internal/store/postgres/pgtest"
 )
 
@@ -157,7 +158,7 @@ func TestDockerBuildAndHealthcheck(t *testing.T) {
 
 	t.Run("production with only environment variables", func(t *testing.T) {
 		env := []string{
-			"ENV=production", "DATABASE_URL=" + pgtest.NewDatabase(t), "REDIS_URL=" + redisURL(t),
+			"ENV=production", "DATABASE_URL=" + pgtest.NewDatabase(t), "REDIS_URL=" + redistest.URL(t),
 			"SECRET_KEY=" + randomKey(), "COOKIE_SECURE=true", "ALLOWED_ORIGINS=https://anirohi.example",
 		}
 		cmd, port, logs := startBinary(t, bin, env)

@@ -7,26 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/anirohi/anirohi-api/internal/platform/redistest"
 	"github.com/anirohi/anirohi-api/internal/store/postgres/pgtest"
 )
-
-// redisURL is TEST_REDIS_URL; without it the test is skipped, except under
-// CI, where it fails.
-func redisURL(t *testing.T) string {
-	u := os.Getenv("TEST_REDIS_URL")
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("TEST_REDIS_URL must be set in CI")
-		}
-		t.Skip("set TEST_REDIS_URL to run against Redis")
-	}
-	return u
-}
 
 // call makes one request and decodes a JSON answer into out (may be nil).
 func call(t *testing.T, method, url, token, body string, out any) int {
@@ -65,7 +52,7 @@ func TestTwoReplicas(t *testing.T) {
 	rand.Read(b)
 	env := map[string]string{
 		"ENV": "test", "HOST": "127.0.0.1", "PORT": "0", "SECRET_KEY": "replica-test-key-0123456789abcdef",
-		"DATABASE_URL": pgtest.NewDatabase(t), "REDIS_URL": redisURL(t), "REDIS_PREFIX": "test-" + hex.EncodeToString(b) + ":",
+		"DATABASE_URL": pgtest.NewDatabase(t), "REDIS_URL": redistest.URL(t), "REDIS_PREFIX": "test-" + hex.EncodeToString(b) + ":",
 		"RATE_LIMIT_PER_MINUTE": "10", "RATE_LIMIT_LOGIN_PER_MINUTE": "100", "RATE_LIMIT_REGISTER_PER_MINUTE": "100",
 	}
 	if err := run(t.Context(), []string{"users", "create-admin", "--email", "admin@example.com"}, envOf(env),

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,29 +11,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/anirohi/anirohi-api/internal/platform/cache"
+	"github.com/anirohi/anirohi-api/internal/platform/redistest"
 	"github.com/anirohi/anirohi-api/internal/store/postgres/pgtest"
 )
-
-// testRedis is the Redis of TEST_REDIS_URL, or an in-process miniredis
-// outside CI.
-func testRedis(t testing.TB) redis.UniversalClient {
-	t.Helper()
-	if url := os.Getenv("TEST_REDIS_URL"); url != "" {
-		opt, err := redis.ParseURL(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := redis.NewClient(opt)
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("TEST_REDIS_URL must be set in CI")
-	}
-	c := redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
-	t.Cleanup(func() { c.Close() })
-	return c
-}
 
 // withCache gives the API a list cache on its own key prefix.
 func withCache(c *cache.Redis) []func(*Deps) {
@@ -44,7 +23,7 @@ func withCache(c *cache.Redis) []func(*Deps) {
 func newCache(t testing.TB) *cache.Redis {
 	b := make([]byte, 6)
 	rand.Read(b)
-	return cache.NewRedis(testRedis(t), "test:"+hex.EncodeToString(b)+":", time.Minute)
+	return cache.NewRedis(redistest.Client(t), "test:"+hex.EncodeToString(b)+":", time.Minute)
 }
 
 // Two instances sharing one database and one cache: a write on either is

@@ -19,6 +19,7 @@ import (
 	"github.com/anirohi/anirohi-api/internal/platform/logging"
 	"github.com/anirohi/anirohi-api/internal/platform/metrics"
 	"github.com/anirohi/anirohi-api/internal/platform/ratelimit"
+	"github.com/anirohi/anirohi-api/internal/platform/redistest"
 	"github.com/anirohi/anirohi-api/internal/platform/tracing"
 	"github.com/anirohi/anirohi-api/internal/store/postgres/pgtest"
 	"github.com/anirohi/anirohi-api/internal/store/sqlite"
@@ -44,7 +45,7 @@ func tracedAPI(t *testing.T, engine string) (*testAPI, *tracetest.InMemoryExport
 		m.Up(t.Context())
 		store = s
 	}
-	rdb := testRedis(t)
+	rdb := redistest.Client(t)
 	if err := redisotel.InstrumentTracing(rdb, redisotel.WithTracerProvider(tr.Provider)); err != nil {
 		t.Fatal(err)
 	}

@@ -2,36 +2,14 @@ package cache
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
+	"github.com/anirohi/anirohi-api/internal/platform/redistest"
 )
 
-// client is the real Redis of TEST_REDIS_URL, or an in-process miniredis
-// outside CI.
-func client(t *testing.T) redis.UniversalClient {
-	if url := os.Getenv("TEST_REDIS_URL"); url != "" {
-		opt, err := redis.ParseURL(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := redis.NewClient(opt)
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("TEST_REDIS_URL must be set in CI")
-	}
-	c := redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 func TestGetSetInvalidate(t *testing.T) {
-	c := NewRedis(client(t), "test:"+time.Now().Format("150405.000000")+":", time.Minute)
+	c := NewRedis(redistest.Client(t), "test:"+time.Now().Format("150405.000000")+":", time.Minute)
 	ctx := context.Background()
 	g := Group("library", 7)
 	if _, _, ok, err := c.Get(ctx, g, "q"); ok || err != nil {
@@ -59,7 +37,7 @@ func TestGetSetInvalidate(t *testing.T) {
 // A reader that read the database before a write and stores after the
 // write's invalidation must not hide the write.
 func TestLateStoreCannotHideAWrite(t *testing.T) {
-	c := NewRedis(client(t), "test:"+time.Now().Format("150405.000000")+":", time.Minute)
+	c := NewRedis(redistest.Client(t), "test:"+time.Now().Format("150405.000000")+":", time.Minute)
 	ctx := context.Background()
 	g := Group("progress", 1)
 	_, before, _, _ := c.Get(ctx, g, "q") // the reader starts

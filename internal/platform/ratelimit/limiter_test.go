@@ -10,28 +10,17 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/anirohi/anirohi-api/internal/platform/redistest"
 )
 
-// limiters returns every implementation under test: Memory always, Redis
-// when TEST_REDIS_URL is set (required under CI).
+// limiters returns every implementation under test: Memory, and Redis on
+// TEST_REDIS_URL (required under CI) or else on an in-process miniredis.
 func limiters(t *testing.T) map[string]Limiter {
-	out := map[string]Limiter{"memory": NewMemory(1000, nil)}
-	url := os.Getenv("TEST_REDIS_URL")
-	if url == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("TEST_REDIS_URL must be set in CI")
-		}
-		t.Log("TEST_REDIS_URL not set: Redis limiter not tested")
-		return out
+	return map[string]Limiter{
+		"memory": NewMemory(1000, nil),
+		"redis":  NewRedis(redistest.Client(t), "test:"+randomKey()+":"),
 	}
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(opt)
-	t.Cleanup(func() { c.Close() })
-	out["redis"] = NewRedis(c, "test:"+randomKey()+":")
-	return out
 }
 
 func randomKey() string {
