@@ -59,20 +59,8 @@ func handleExport(auth *app.Auth) http.Handler {
 		u := ex.User
 		out := exportResponse{
 			User:    meResponse{Email: u.Email, ID: u.ID, IsActive: u.Active, CreatedAt: u.CreatedAt, Roles: ex.Access.Roles, Permissions: ex.Access.Permissions},
-			Library: make([]libraryItemResponse, len(ex.Library)), Progress: make([]progressResponse, len(ex.Progress)),
-			History: make([]historyResponse, len(ex.History)), Sessions: make([]sessionResponse, len(ex.Sessions)),
-		}
-		for i, it := range ex.Library {
-			out.Library[i] = toLibraryItem(it)
-		}
-		for i, pr := range ex.Progress {
-			out.Progress[i] = toProgress(pr)
-		}
-		for i, h := range ex.History {
-			out.History[i] = toHistory(h)
-		}
-		for i, s := range ex.Sessions {
-			out.Sessions[i] = toSession(s, p.SessionID)
+			Library: convert(ex.Library, toLibraryItem), Progress: convert(ex.Progress, toProgress),
+			History: convert(ex.History, toHistory), Sessions: convert(ex.Sessions, sessionOf(p.SessionID)),
 		}
 		w.Header().Set("Content-Disposition", `attachment; filename="anirohi-export.json"`)
 		return encode(w, http.StatusOK, out)

@@ -106,17 +106,16 @@ func handleSessions(auth *app.Auth) http.Handler {
 		if err != nil {
 			return err
 		}
-		out := make([]sessionResponse, len(list))
-		for i, s := range list {
-			out[i] = toSession(s, p.SessionID)
-		}
-		return encode(w, http.StatusOK, out)
+		return encode(w, http.StatusOK, convert(list, sessionOf(p.SessionID)))
 	})
 }
 
-func toSession(s domain.Session, current int64) sessionResponse {
-	return sessionResponse{ID: s.ID, CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt, ExpiresAt: s.ExpiresAt,
-		UserAgent: s.UserAgent, IP: s.IP, Current: s.ID == current}
+// sessionOf converts sessions, marking the caller's own.
+func sessionOf(current int64) func(domain.Session) sessionResponse {
+	return func(s domain.Session) sessionResponse {
+		return sessionResponse{ID: s.ID, CreatedAt: s.CreatedAt, LastUsedAt: s.LastUsedAt, ExpiresAt: s.ExpiresAt,
+			UserAgent: s.UserAgent, IP: s.IP, Current: s.ID == current}
+	}
 }
 
 func handleRevokeSession(auth *app.Auth) http.Handler {

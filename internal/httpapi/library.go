@@ -38,11 +38,7 @@ func handleListLibrary(lib *app.Library, lists lists) http.Handler {
 		}
 		return lists.serve(w, r, "library", func() (listResponse, error) {
 			items, next, err := lib.List(r.Context(), principal(r), q)
-			out := make([]libraryItemResponse, len(items))
-			for i, it := range items {
-				out[i] = toLibraryItem(it)
-			}
-			return renderList(out, next), err
+			return renderList(convert(items, toLibraryItem), next), err
 		})
 	})
 }

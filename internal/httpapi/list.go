@@ -154,6 +154,15 @@ type listResponse struct {
 	etag, next string
 }
 
+// convert maps store rows to their response shapes.
+func convert[R, T any](rows []R, to func(R) T) []T {
+	out := make([]T, len(rows))
+	for i, r := range rows {
+		out[i] = to(r)
+	}
+	return out
+}
+
 func renderList[T jsonItem](items []T, next *domain.Cursor) listResponse {
 	body := appendArray(make([]byte, 0, 64+256*len(items)), items)
 	sum := sha256.Sum256(body)

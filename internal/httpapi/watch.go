@@ -122,11 +122,7 @@ func handleListProgress(watch *app.Watch, lists lists) http.Handler {
 		}
 		return lists.serve(w, r, "progress", func() (listResponse, error) {
 			rows, next, err := watch.Progress(r.Context(), principal(r), q)
-			out := make([]progressResponse, len(rows))
-			for i, row := range rows {
-				out[i] = toProgress(row)
-			}
-			return renderList(out, next), err
+			return renderList(convert(rows, toProgress), next), err
 		})
 	})
 }
@@ -140,11 +136,7 @@ func handleListHistory(watch *app.Watch, lists lists) http.Handler {
 		}
 		return lists.serve(w, r, "history", func() (listResponse, error) {
 			rows, next, err := watch.History(r.Context(), principal(r), q)
-			out := make([]historyResponse, len(rows))
-			for i, h := range rows {
-				out[i] = toHistory(h)
-			}
-			return renderList(out, next), err
+			return renderList(convert(rows, toHistory), next), err
 		})
 	})
 }
