@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -310,4 +311,22 @@ func TestUsersCreateAdmin(t *testing.T) {
 // client checks every exchange it makes against api/openapi.yaml.
 func client(t *testing.T) *http.Client {
 	return &http.Client{Transport: openapitest.Transport{T: t}}
+}
+
+// While draining, answers close their connection and the shutdown check
+// fails; before it, neither.
+func TestDrainClosesConnectionsAndFailsReadiness(t *testing.T) {
+	var d drainState
+	h := d.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	for _, on := range []bool{false, true} {
+		d.on.Store(on)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/", nil))
+		if got := w.Header().Get("Connection") == "close"; got != on {
+			t.Errorf("draining %v: Connection: close = %v", on, got)
+		}
+		if got := d.check(context.Background()) != nil; got != on {
+			t.Errorf("draining %v: readiness check fails = %v", on, got)
+		}
+	}
 }
