@@ -7,8 +7,8 @@ import (
 )
 
 type changePasswordRequest struct {
-	CurrentPassword string `json:"current_password"`
-	NewPassword     string `json:"new_password"`
+	CurrentPassword string `json:"current_password" required:"true"`
+	NewPassword     string `json:"new_password" required:"true"`
 }
 
 func handleChangePassword(auth *app.Auth) http.Handler {
@@ -26,7 +26,7 @@ func handleChangePassword(auth *app.Auth) http.Handler {
 
 func handleDeleteAccount(auth *app.Auth, cookies cookieJar) http.Handler {
 	type request struct {
-		Password string `json:"password"`
+		Password string `json:"password" required:"true"`
 	}
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		in, err := decode[request](r)

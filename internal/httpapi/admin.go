@@ -94,14 +94,7 @@ func handleAdminUser(admin *app.Admin) http.Handler {
 }
 
 type setActiveRequest struct {
-	IsActive *bool `json:"is_active"`
-}
-
-func (in *setActiveRequest) Valid() []domain.FieldError {
-	if in.IsActive == nil {
-		return []domain.FieldError{{Field: "is_active", Message: "is required"}}
-	}
-	return nil
+	IsActive bool `json:"is_active" required:"true"`
 }
 
 func handleAdminSetActive(admin *app.Admin) http.Handler {
@@ -114,7 +107,7 @@ func handleAdminSetActive(admin *app.Admin) http.Handler {
 		if err != nil {
 			return err
 		}
-		st, err := admin.SetActive(r.Context(), principal(r), id, *in.IsActive, traceID(r.Context()))
+		st, err := admin.SetActive(r.Context(), principal(r), id, in.IsActive, traceID(r.Context()))
 		if err != nil {
 			return err
 		}

@@ -15,8 +15,8 @@ import (
 const refreshCookie = "refresh_token"
 
 type credentials struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
+	Email    string `json:"email" required:"true"`
+	Password string `json:"password" required:"true"`
 }
 
 type tokenResponse struct {

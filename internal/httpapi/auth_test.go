@@ -377,3 +377,50 @@ func TestConcurrentRegistrationOneWins(t *testing.T) {
 		t.Errorf("statuses = %v, want one 201 and the rest 409", codes)
 	}
 }
+
+// Issue 15 item 1: a required field that is missing, null or of the wrong
+// type is a 400 naming it, decided before any credential check.
+func TestIncompleteAuthBodies(t *testing.T) {
+	api := newTestAPI(t, withLimits(limitsOf(1000)))
+	s := api.register("owner@example.com", pw)
+	tests := []struct {
+		method, path string
+		token, body  string
+		wantFields   []string
+	}{
+		{"POST", "/api/v1/auth/login", "", `{"email":"owner@example.com"}`, []string{"password"}},
+		{"POST", "/api/v1/auth/login", "", `{"email":"owner@example.com","password":null}`, []string{"password"}},
+		{"POST", "/api/v1/auth/login", "", `{"password":"` + pw + `"}`, []string{"email"}},
+		{"POST", "/api/v1/auth/login", "", `{"email":7,"password":false}`, []string{"email"}},
+		{"POST", "/api/v1/auth/login", "", `{}`, []string{"email", "password"}},
+		{"POST", "/api/v1/auth/register", "", `{"email":"new@example.com"}`, []string{"password"}},
+		{"POST", "/api/v1/auth/register", "", `{"email":null,"password":"` + pw + `"}`, []string{"email"}},
+		{"POST", "/api/v1/auth/register", "", `{"email":["new@example.com"],"password":"` + pw + `"}`, []string{"email"}},
+		{"PATCH", "/api/v1/users/me", s.access, `{"new_password":"battery-staple-2"}`, []string{"current_password"}},
+		{"PATCH", "/api/v1/users/me", s.access, `{"current_password":"` + pw + `","new_password":null}`, []string{"new_password"}},
+		{"PATCH", "/api/v1/users/me", s.access, `{"current_password":1,"new_password":"battery-staple-2"}`, []string{"current_password"}},
+		{"DELETE", "/api/v1/users/me", s.access, `{}`, []string{"password"}},
+		{"DELETE", "/api/v1/users/me", s.access, `{"password":null}`, []string{"password"}},
+		{"DELETE", "/api/v1/users/me", s.access, `{"password":12345678}`, []string{"password"}},
+	}
+	for _, tt := range tests {
+		r := api.do(req{method: tt.method, path: tt.path, token: tt.token, body: tt.body}).wantStatus(t, 400)
+		var body errorBody
+		r.json(t, &body)
+		var got []string
+		for _, d := range body.Error.Details {
+			got = append(got, d.Field)
+		}
+		if body.Error.Code != "VALIDATION_ERROR" || !cmp.Equal(got, tt.wantFields) {
+			t.Errorf("%s %s %s = %s %v, want VALIDATION_ERROR on %v", tt.method, tt.path, tt.body, body.Error.Code, got, tt.wantFields)
+		}
+	}
+	// None of that was a failed login: the account's failure budget is whole.
+	for i := range 12 {
+		api.doFrom(fmt.Sprintf("203.0.113.%d:1", i), req{method: "POST", path: "/api/v1/auth/login", body: `{"email":"owner@example.com"}`}).wantStatus(t, 400)
+	}
+	if got := api.hasher.verifies.Load(); got != 0 {
+		t.Errorf("%d password verifications for incomplete bodies, want 0", got)
+	}
+	api.doFrom("203.0.113.99:1", req{method: "POST", path: "/api/v1/auth/login", body: credentials{"owner@example.com", pw}}).wantStatus(t, 200)
+}

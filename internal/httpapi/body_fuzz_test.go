@@ -233,8 +233,8 @@ func FuzzProgressBody(f *testing.F) {
 			return
 		}
 		dur := in.DurationSeconds.Value
-		expect(t, p.TitleID == *in.TitleID && p.PositionSeconds == *in.PositionSeconds && p.DurationSeconds == dur,
-			rq, res, "saved %q %v/%v, want %q %v/%v", p.TitleID, p.PositionSeconds, p.DurationSeconds, *in.TitleID, *in.PositionSeconds, dur)
+		expect(t, p.TitleID == in.TitleID && p.PositionSeconds == in.PositionSeconds && p.DurationSeconds == dur,
+			rq, res, "saved %q %v/%v, want %q %v/%v", p.TitleID, p.PositionSeconds, p.DurationSeconds, in.TitleID, in.PositionSeconds, dur)
 	})
 }
 
@@ -338,8 +338,8 @@ func FuzzAdminSetActiveBody(f *testing.F) {
 		if !expect(t, err == nil, rq, res, "changed, but the body does not decode: %v", err) || !unmarshalOK(t, rq, res, &u) {
 			return
 		}
-		expect(t, fmt.Sprint(u.ID) == target && u.IsActive == *in.IsActive && (u.ID != self || u.IsActive), rq, res,
-			"user %d is_active %v after asking %v", u.ID, u.IsActive, *in.IsActive)
+		expect(t, fmt.Sprint(u.ID) == target && u.IsActive == in.IsActive && (u.ID != self || u.IsActive), rq, res,
+			"user %d is_active %v after asking %v", u.ID, u.IsActive, in.IsActive)
 	})
 }
 

@@ -42,11 +42,23 @@ func decode[T any](r *http.Request) (T, error) {
 	if len(data) == 0 || data[0] != '{' {
 		return v, domain.Invalid(domain.FieldError{Field: "body", Message: "must be a JSON object"})
 	}
-	if err := json.Unmarshal(data, &v); err != nil {
-		return v, jsonError(err)
+	// A wrong-typed field is reported with the missing ones: encoding/json
+	// checks the syntax of the whole input before it assigns anything, so
+	// after a type error the keys can still be walked.
+	uerr := json.Unmarshal(data, &v)
+	var typeErr *json.UnmarshalTypeError
+	if uerr != nil && !errors.As(uerr, &typeErr) {
+		return v, jsonError(uerr)
 	}
-	if err := checkKeys(data, fieldNames(reflect.TypeFor[T]())); err != nil {
+	problems, err := checkKeys(data, fieldsOf(reflect.TypeFor[T]()))
+	if err != nil {
 		return v, err
+	}
+	if typeErr != nil {
+		problems = append(domain.AsError(jsonError(typeErr)).Fields, problems...)
+	}
+	if len(problems) > 0 {
+		return v, domain.Invalid(problems...)
 	}
 	if val, ok := any(&v).(validator); ok {
 		if fields := val.Valid(); len(fields) > 0 {
@@ -71,13 +83,14 @@ func checkJSONContentType(ct string) error {
 
 // checkKeys refuses what encoding/json would take silently in an object
 // it has decoded: a field given twice (the last would win) and a key that
-// names a field only when case is ignored. Other keys are ignored.
-func checkKeys(data []byte, fields []string) error {
-	var seen uint64 // bit i: fields[i] was met
+// names a field only when case is ignored. Other keys are ignored. It
+// returns the required fields that are absent or null.
+func checkKeys(data []byte, f fields) ([]domain.FieldError, error) {
+	var seen, set uint64 // bit i: fields.names[i] was met, with a value other than null
 	for i := 1; ; { // data is one valid JSON object: walk its keys
 		i = skipSpace(data, i)
 		if data[i] == '}' {
-			return nil
+			return f.missing(set), nil
 		}
 		end := stringEnd(data, i)
 		key := data[i+1 : end-1]
@@ -86,15 +99,19 @@ func checkKeys(data []byte, fields []string) error {
 			json.Unmarshal(data[i:end], &s)
 			key = []byte(s)
 		}
-		if n := slices.IndexFunc(fields, func(f string) bool { return f == string(key) }); n >= 0 && n < 64 {
+		value := skipSpace(data, skipSpace(data, end)+1) // past the ':'
+		if n := slices.IndexFunc(f.names, func(name string) bool { return name == string(key) }); n >= 0 && n < 64 {
 			if seen&(1<<n) != 0 {
-				return domain.Invalid(domain.FieldError{Field: string(key), Message: "is given more than once"})
+				return nil, domain.Invalid(domain.FieldError{Field: string(key), Message: "is given more than once"})
 			}
 			seen |= 1 << n
-		} else if slices.ContainsFunc(fields, func(f string) bool { return strings.EqualFold(f, string(key)) }) {
-			return domain.Invalid(domain.FieldError{Field: string(key), Message: "is not a field (names are case-sensitive)"})
+			if data[value] != 'n' {
+				set |= 1 << n
+			}
+		} else if slices.ContainsFunc(f.names, func(name string) bool { return strings.EqualFold(name, string(key)) }) {
+			return nil, domain.Invalid(domain.FieldError{Field: string(key), Message: "is not a field (names are case-sensitive)"})
 		}
-		i = skipValue(data, skipSpace(data, end)+1) // past the ':' and the value
+		i = skipValue(data, value)
 		if i = skipSpace(data, i); data[i] == ',' {
 			i++
 		}
@@ -141,26 +158,50 @@ func skipValue(data []byte, i int) int {
 	return i
 }
 
-// fieldNames lists the JSON names of a struct type's fields.
-func fieldNames(t reflect.Type) []string {
-	if names, ok := fieldNameCache.Load(t); ok {
-		return names.([]string)
-	}
-	var names []string
-	for i := 0; t.Kind() == reflect.Struct && i < t.NumField(); i++ {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name == "" {
-			name = t.Field(i).Name
-		}
-		if name != "-" {
-			names = append(names, name)
-		}
-	}
-	fieldNameCache.Store(t, names)
-	return names
+// fields are the JSON names of a request type's fields. A field tagged
+// required:"true" must be present and not null (it is a 400 naming the
+// field otherwise, decided before any use case runs).
+type fields struct {
+	names    []string
+	required uint64 // bit i: names[i] is required
 }
 
-var fieldNameCache sync.Map // reflect.Type → []string
+// missing lists the required fields whose bit is not in set.
+func (f fields) missing(set uint64) []domain.FieldError {
+	var out []domain.FieldError
+	for i, name := range f.names {
+		if f.required&^set&(1<<i) != 0 {
+			out = append(out, domain.FieldError{Field: name, Message: "is required"})
+		}
+	}
+	return out
+}
+
+// fieldsOf describes a struct type's JSON fields.
+func fieldsOf(t reflect.Type) fields {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.(fields)
+	}
+	var f fields
+	for i := 0; t.Kind() == reflect.Struct && i < t.NumField(); i++ {
+		sf := t.Field(i)
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if name == "" {
+			name = sf.Name
+		}
+		if name == "-" {
+			continue
+		}
+		if sf.Tag.Get("required") == "true" && len(f.names) < 64 {
+			f.required |= 1 << len(f.names)
+		}
+		f.names = append(f.names, name)
+	}
+	fieldCache.Store(t, f)
+	return f
+}
+
+var fieldCache sync.Map // reflect.Type → fields
 
 func jsonError(err error) error {
 	var typeErr *json.UnmarshalTypeError

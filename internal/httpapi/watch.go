@@ -50,33 +50,23 @@ func toHistory(h domain.HistoryEntry) historyResponse {
 
 // progressRequest is what the player sends. duration_seconds is null until
 // the video's metadata loads: stored as 0.
+// Each number is bounded on its own (D6): players report stale durations
+// (an ad, a switched stream, late metadata), so a position past the
+// duration is stored as sent.
 type progressRequest struct {
-	TitleID         *string           `json:"title_id"`
-	PositionSeconds *float64          `json:"position_seconds"`
-	DurationSeconds optional[float64] `json:"duration_seconds"`
+	TitleID         string            `json:"title_id" required:"true"`
+	PositionSeconds float64           `json:"position_seconds" required:"true"`
+	DurationSeconds optional[float64] `json:"duration_seconds"` // required, but may be null
 	ClientUpdatedAt *int64            `json:"client_updated_at"`
 }
 
 func (in *progressRequest) Valid() []domain.FieldError {
-	var errs []domain.FieldError
-	required := func(field string, ok bool) bool {
-		if !ok {
-			errs = append(errs, domain.FieldError{Field: field, Message: "is required"})
-		}
-		return ok
-	}
-	if required("title_id", in.TitleID != nil) {
-		errs = append(errs, domain.CheckID("title_id", *in.TitleID)...)
-	}
-	if required("position_seconds", in.PositionSeconds != nil) {
-		errs = append(errs, domain.CheckPosition("position_seconds", *in.PositionSeconds)...)
-	}
-	if required("duration_seconds", in.DurationSeconds.Set) && !in.DurationSeconds.Null {
-		d := in.DurationSeconds.Value
-		errs = append(errs, domain.CheckPosition("duration_seconds", d)...)
-		if in.PositionSeconds != nil && d > 0 && *in.PositionSeconds > d+1 {
-			errs = append(errs, domain.FieldError{Field: "position_seconds", Message: "must not exceed duration_seconds"})
-		}
+	errs := append(domain.CheckID("title_id", in.TitleID), domain.CheckPosition("position_seconds", in.PositionSeconds)...)
+	switch {
+	case !in.DurationSeconds.Set:
+		errs = append(errs, domain.FieldError{Field: "duration_seconds", Message: "is required"})
+	case !in.DurationSeconds.Null:
+		errs = append(errs, domain.CheckPosition("duration_seconds", in.DurationSeconds.Value)...)
 	}
 	if in.ClientUpdatedAt != nil && *in.ClientUpdatedAt < 0 {
 		errs = append(errs, domain.FieldError{Field: "client_updated_at", Message: "must be epoch milliseconds"})
@@ -95,8 +85,8 @@ func handleSaveProgress(watch *app.Watch, lists lists, m Metrics) http.Handler {
 		if err != nil {
 			return err
 		}
-		pr := domain.Progress{Provider: provider, TitleID: *in.TitleID, EpisodeID: episode,
-			Position: *in.PositionSeconds, Duration: in.DurationSeconds.Value}
+		pr := domain.Progress{Provider: provider, TitleID: in.TitleID, EpisodeID: episode,
+			Position: in.PositionSeconds, Duration: in.DurationSeconds.Value}
 		if in.ClientUpdatedAt != nil {
 			pr.ClientUpdatedAt = *in.ClientUpdatedAt
 		}
@@ -292,7 +282,7 @@ func decodeItem(raw json.RawMessage, v any) string {
 	}
 	err := json.Unmarshal(raw, v)
 	if err == nil {
-		err = checkKeys(raw, fieldNames(reflect.TypeOf(v).Elem()))
+		_, err = checkKeys(raw, fieldsOf(reflect.TypeOf(v).Elem()))
 	}
 	if err != nil {
 		if e := domain.AsError(jsonError(err)); e != nil && len(e.Fields) > 0 {

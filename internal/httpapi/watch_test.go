@@ -89,8 +89,9 @@ func TestClearHistoryByProvider(t *testing.T) {
 	}
 }
 
-func TestProgressRules(t *testing.T) {
-	api := newTestAPI(t)
+func TestProgressRules(t *testing.T) { onEachEngine(t, testProgressRules) }
+
+func testProgressRules(t *testing.T, api *testAPI) {
 	s := api.register("rules@example.com", pw)
 	put := func(body string) response {
 		return api.do(req{method: "PUT", path: "/api/v1/me/progress/e1", token: s.access, body: body})
@@ -105,13 +106,20 @@ func TestProgressRules(t *testing.T) {
 	if p.PositionSeconds != 50 || *p.ClientUpdatedAt != 2000 {
 		t.Errorf("an older tab's save rewound the position: %+v", p)
 	}
+	// A stale duration (an ad, a switched stream) never refuses the save:
+	// both numbers are stored as sent.
+	put(`{"title_id":"t","position_seconds":2000,"duration_seconds":100,"client_updated_at":3000}`).wantStatus(t, 200).json(t, &p)
+	var list []progressResponse
+	api.do(req{path: "/api/v1/me/progress", token: s.access}).wantStatus(t, 200).json(t, &list)
+	if p.PositionSeconds != 2000 || p.DurationSeconds != 100 || len(list) != 1 || list[0].PositionSeconds != 2000 || list[0].DurationSeconds != 100 {
+		t.Errorf("position past the duration: saved %+v, listed %+v; want 2000/100 both", p, list)
+	}
 	bad := map[string][]string{
 		`{"position_seconds":1,"duration_seconds":2}`:                       {"title_id"},
 		`{"title_id":"t","duration_seconds":2}`:                             {"position_seconds"},
 		`{"title_id":"t","position_seconds":1}`:                             {"duration_seconds"},
 		`{"title_id":"t","position_seconds":-1,"duration_seconds":2}`:       {"position_seconds"},
 		`{"title_id":"t","position_seconds":1e9,"duration_seconds":2e9}`:    {"position_seconds", "duration_seconds"},
-		`{"title_id":"t","position_seconds":500,"duration_seconds":100}`:    {"position_seconds"},
 		`{"title_id":"","position_seconds":1,"duration_seconds":2}`:         {"title_id"},
 		`{"title_id":5,"position_seconds":1,"duration_seconds":2}`:          {"title_id"},
 		`{"title_id":"t","position_seconds":"1","duration_seconds":2}`:      {"position_seconds"},
