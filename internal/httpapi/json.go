@@ -86,8 +86,10 @@ func checkJSONContentType(ct string) error {
 // names a field only when case is ignored. Other keys are ignored. It
 // returns the required fields that are absent or null.
 func checkKeys(data []byte, f fields) ([]domain.FieldError, error) {
-	var seen, set uint64 // bit i: fields.names[i] was met, with a value other than null
-	for i := 1; ; { // data is one valid JSON object: walk its keys
+	// data is one valid JSON object: walk its keys. Bit i of seen: names[i]
+	// was met; of set: met with a value other than null.
+	var seen, set uint64
+	for i := 1; ; {
 		i = skipSpace(data, i)
 		if data[i] == '}' {
 			return f.missing(set), nil
