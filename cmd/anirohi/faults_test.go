@@ -286,6 +286,14 @@ func TestRedisOutageDuringLoad(t *testing.T) {
 	if codes[3] != 429 {
 		t.Errorf("logins during the outage = %v, want the 4th refused by the in-process limit", codes)
 	}
+	// The instance still serves, so it stays in the load balancer.
+	var degraded struct {
+		Status string            `json:"status"`
+		Checks map[string]string `json:"checks"`
+	}
+	if code := call(t, "GET", base+"/ready", "", "", &degraded); code != 200 || degraded.Status != "degraded" || degraded.Checks["redis"] != "degraded" {
+		t.Errorf("/ready during the Redis outage = %d %+v, want 200 degraded", code, degraded)
+	}
 	time.Sleep(time.Second)
 	rs.start()
 	time.Sleep(2500 * time.Millisecond) // the fallback retries Redis every second

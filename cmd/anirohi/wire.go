@@ -46,7 +46,6 @@ func buildDeps(ctx context.Context, cfg Config, store store, rdb *redis.Client, 
 	}
 	deps := httpapi.Deps{
 		Logger:  logging.Named(root, "anirohi.http"),
-		Ready:   []httpapi.Check{{Name: "database", Run: store.Ping}, {Name: "redis"}},
 		Auth:    auth,
 		Library: app.NewLibrary(store, clock),
 		Watch:   app.NewWatch(store, clock),
@@ -60,6 +59,7 @@ func buildDeps(ctx context.Context, cfg Config, store store, rdb *redis.Client, 
 	if tr.Enabled() {
 		deps.Tracer = tr.Provider.Tracer("github.com/anirohi/anirohi-api/internal/httpapi")
 	}
+	redisCheck := httpapi.Check{Name: "redis", Degrades: true} // disabled without Redis
 	if rdb != nil {
 		if err := instrumentRedis(rdb, tr, m); err != nil {
 			return httpapi.Deps{}, nil, err
@@ -75,9 +75,10 @@ func buildDeps(ctx context.Context, cfg Config, store store, rdb *redis.Client, 
 			fallback.OnFallback = m.RateLimitFallback
 		}
 		deps.Limiter = fallback
-		deps.Ready[1].Run = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
+		redisCheck.Run = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
 		deps.Cache = cache.NewRedis(rdb, cfg.RedisPrefix+"lc:", time.Minute)
 	}
+	deps.Ready = []httpapi.Check{{Name: "database", Run: store.Ping}, redisCheck}
 	return deps, access, nil
 }
 

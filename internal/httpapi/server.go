@@ -39,6 +39,11 @@ type Config struct {
 type Check struct {
 	Name string
 	Run  func(ctx context.Context) error // nil means "disabled"
+	// Degrades marks a dependency the instance serves without (Redis: an
+	// in-process fallback takes over): its failure reads "degraded" and
+	// keeps /ready at 200, so a blip there does not take every replica
+	// out of the load balancer at once.
+	Degrades bool
 }
 
 // Deps are the collaborators of the HTTP layer.

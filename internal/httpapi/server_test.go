@@ -353,10 +353,16 @@ func TestReady(t *testing.T) {
 		status int
 		body   string
 	}{
-		{"all ok", []Check{{"database", passing}, {"redis", nil}}, 200,
+		{"all ok", []Check{{"database", passing, false}, {"redis", nil, true}}, 200,
 			`{"status":"ready","checks":{"database":"ok","redis":"disabled"}}`},
-		{"database down", []Check{{"database", failing}, {"redis", passing}}, 503,
+		{"database down", []Check{{"database", failing, false}, {"redis", passing, true}}, 503,
 			`{"status":"unavailable","checks":{"database":"error","redis":"ok"}}`},
+		// The instance serves without Redis: a Redis outage must not take
+		// every replica out of the load balancer.
+		{"redis down", []Check{{"database", passing, false}, {"redis", failing, true}}, 200,
+			`{"status":"degraded","checks":{"database":"ok","redis":"degraded"}}`},
+		{"both down", []Check{{"database", failing, false}, {"redis", failing, true}}, 503,
+			`{"status":"unavailable","checks":{"database":"error","redis":"degraded"}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

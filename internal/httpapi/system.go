@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -22,8 +23,9 @@ func handleHealth(version string) http.Handler {
 	})
 }
 
-// handleReady runs every check at once, each bounded in time; any failure
-// makes the answer 503 (D9).
+// handleReady runs every check at once, each bounded in time. A failing
+// check makes the answer 503 "unavailable", unless the instance serves
+// without it: then it is 200 "degraded".
 func handleReady(checks []Check) http.Handler {
 	type response struct {
 		Status string            `json:"status"`
@@ -43,6 +45,9 @@ func handleReady(checks []Check) http.Handler {
 				states[i] = "ok"
 				if err := c.Run(ctx); err != nil {
 					states[i] = "error"
+					if c.Degrades {
+						states[i] = "degraded"
+					}
 					requestLogger(ctx).WarnContext(ctx, "readiness check failed", "check", c.Name, "error", err.Error())
 				}
 			})
@@ -53,10 +58,11 @@ func handleReady(checks []Check) http.Handler {
 			res.Checks[c.Name] = states[i]
 		}
 		code := http.StatusOK
-		for _, state := range res.Checks {
-			if state == "error" {
-				res.Status, code = "unavailable", http.StatusServiceUnavailable
-			}
+		if slices.Contains(states, "degraded") {
+			res.Status = "degraded"
+		}
+		if slices.Contains(states, "error") {
+			res.Status, code = "unavailable", http.StatusServiceUnavailable
 		}
 		return encode(w, code, res)
 	})
