@@ -5,7 +5,9 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // A full flow, with DEBUG on (SQL statements logged), leaves no password,
@@ -135,4 +137,41 @@ func get(t *testing.T, url, token string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// With Redis unreachable, every line the process writes, on stdout and on
+// stderr, is a JSON object (go-redis's own logger goes through ours), and a
+// failure go-redis repeats on every dial is written once.
+func TestUnreachableRedisLogsOnlyJSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := builtBinary(t)
+	env := []string{"REDIS_URL=redis://127.0.0.1:" + freePort(t) + "/0", "SHUTDOWN_DRAIN_SECONDS=0"}
+	cmd, port, out := startBinary(t, bin, env)
+	for range 20 { // rate-limited requests: each asks Redis until the fallback takes over
+		resp, err := http.Get("http://127.0.0.1:" + port + "/")
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET / with Redis down = %v, %v", resp, err)
+		}
+		resp.Body.Close()
+		time.Sleep(150 * time.Millisecond) // past the fallback's 1 s retry, several times
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	dials := 0
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var rec struct{ Logger, Message string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("not a JSON line: %q", line)
+		}
+		if rec.Logger == "anirohi.redis" && strings.Contains(rec.Message, "failed to dial") {
+			dials++
+		}
+	}
+	if dials != 1 {
+		t.Errorf("go-redis's dial failure written %d times, want once:\n%s", dials, out)
+	}
 }

@@ -62,7 +62,7 @@ func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Wr
 	}()
 	// Start-up checks report every problem together, like the configuration.
 	store, serr := openStore(ctx, cfg, tr, log)
-	rdb, rerr := openRedis(ctx, cfg, log)
+	rdb, rerr := openRedis(ctx, cfg, root)
 	if store != nil {
 		defer store.Close()
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -86,7 +87,7 @@ func buildDeps(ctx context.Context, cfg Config, store store, rdb *redis.Client, 
 // short so that an outage costs a request milliseconds, not seconds. In
 // production Redis must answer at start; elsewhere the service starts
 // without it and uses it once it answers.
-func openRedis(ctx context.Context, cfg Config, log *slog.Logger) (*redis.Client, error) {
+func openRedis(ctx context.Context, cfg Config, root *slog.Logger) (*redis.Client, error) {
 	if cfg.RedisURL == "" {
 		return nil, nil
 	}
@@ -97,7 +98,12 @@ func openRedis(ctx context.Context, cfg Config, log *slog.Logger) (*redis.Client
 	opt.PoolSize = cfg.RedisMaxConnections
 	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = time.Second, 500*time.Millisecond, 500*time.Millisecond
 	opt.MaxRetries = 1
+	// go-redis writes plain text to stderr by default: its lines go through
+	// the JSON logger instead, once per kind while Redis is away.
+	rlog := logging.NewPrintf(logging.Named(root, "anirohi.redis"), slog.LevelWarn)
+	redis.SetLogger(rlog)
 	c := redis.NewClient(opt)
+	c.AddHook(resumeOnDial{rlog})
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	if err := c.Ping(pctx).Err(); err != nil {
@@ -105,7 +111,7 @@ func openRedis(ctx context.Context, cfg Config, log *slog.Logger) (*redis.Client
 			c.Close()
 			return nil, fmt.Errorf("redis at %s is unreachable: %w", opt.Addr, err)
 		}
-		log.Warn("redis unreachable at start: limits stay in this process until it answers", slog.String("addr", opt.Addr))
+		logging.Named(root, "anirohi").Warn("redis unreachable at start: limits stay in this process until it answers", slog.String("addr", opt.Addr))
 	}
 	return c, nil
 }
@@ -136,4 +142,23 @@ func httpConfig(cfg Config) httpapi.Config {
 			Refresh:       ratelimit.PerMinute(cfg.RefreshPerMinute),
 		},
 	}
+}
+
+// resumeOnDial lets go-redis's messages be written again once a connection
+// to Redis succeeds: the outage they were about is over.
+type resumeOnDial struct{ log *logging.Printf }
+
+func (h resumeOnDial) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := next(ctx, network, addr)
+		if err == nil {
+			h.log.Resume()
+		}
+		return c, err
+	}
+}
+
+func (resumeOnDial) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (resumeOnDial) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
 }
