@@ -76,7 +76,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if ri.userID != 0 {
 			user = slog.Int64("user_id", ri.userID)
 		}
-		s.log.LogAttrs(ctx, slog.LevelInfo, "request",
+		level := slog.LevelInfo
+		if probes[ri.route] {
+			level = slog.LevelDebug
+		}
+		s.log.LogAttrs(ctx, level, "request",
 			slog.String("method", r.Method),
 			slog.String("route", ri.route),
 			slog.Int("status", rec.status),

@@ -14,8 +14,10 @@ type route struct {
 	handler http.Handler
 }
 
-// unlimited routes skip the global rate limit: probes and scrapes.
-var unlimited = map[string]bool{"GET /health": true, "GET /ready": true, "GET /metrics": true}
+// probes are the routes that health checks and scrapers call every few
+// seconds: they skip the global rate limit, and their access lines are
+// written at DEBUG so that they do not flood the log.
+var probes = map[string]bool{"/health": true, "/ready": true, "/metrics": true}
 
 // routeTable lists the whole API surface in one place.
 func (s *Server) routeTable() []route {
@@ -99,7 +101,7 @@ func (s *Server) routes() error {
 		switch {
 		case rt.perm != "":
 			h = s.authenticated(requirePermission(rt.perm, h))
-		case !unlimited[rt.pattern]:
+		case !probes[routeName(rt.pattern)]:
 			h = s.limitIP("global", s.cfg.Limits.Global, h)
 		}
 		s.mux.Handle(rt.pattern, h)

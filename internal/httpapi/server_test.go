@@ -377,3 +377,23 @@ func TestReady(t *testing.T) {
 		})
 	}
 }
+
+// Probes and scrapes come every few seconds: their access lines are DEBUG,
+// every other request's INFO.
+func TestProbeAccessLinesAreDebug(t *testing.T) {
+	api := newTestAPI(t)
+	for _, path := range []string{"/health", "/ready", "/", "/nowhere"} {
+		api.do(req{path: path})
+	}
+	levels := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(api.logs.String()), "\n") {
+		var rec struct{ Level, Message, Route string }
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Message == "request" {
+			levels[rec.Route] = rec.Level
+		}
+	}
+	want := map[string]string{"/health": "DEBUG", "/ready": "DEBUG", "/{$}": "INFO", "none": "INFO"}
+	if diff := cmp.Diff(want, levels); diff != "" {
+		t.Errorf("access line levels by route (-want +got):\n%s", diff)
+	}
+}
