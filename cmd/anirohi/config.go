@@ -51,7 +51,7 @@ type Config struct {
 
 	RedisURL            string
 	RedisMaxConnections int
-	RedisPrefix         string // of every key this service writes
+	RedisKeyPrefix      string // of every key this service writes, before the installation id
 
 	RateLimitEnabled   bool
 	RateLimitPerMinute int
@@ -129,7 +129,7 @@ func loadConfig(getenv func(string) string) (Config, *envReader, error) {
 
 		RedisURL:            e.str("REDIS_URL", ""),
 		RedisMaxConnections: e.integer("REDIS_MAX_CONNECTIONS", 10, 1, 10000),
-		RedisPrefix:         e.str("REDIS_PREFIX", "anirohi:"),
+		RedisKeyPrefix:      e.str("REDIS_KEY_PREFIX", "anirohi:"),
 
 		RateLimitEnabled:   e.boolean("RATE_LIMIT_ENABLED", true),
 		RateLimitPerMinute: e.integer("RATE_LIMIT_PER_MINUTE", 60, 1, 1_000_000),

@@ -48,7 +48,7 @@ func queryMetrics(q string) []string {
 func exportedMetrics(t *testing.T) map[string]bool {
 	env := testEnv(t)
 	if url := os.Getenv("TEST_REDIS_URL"); url != "" {
-		env["REDIS_URL"], env["REDIS_PREFIX"] = url, "deploytest:"
+		env["REDIS_URL"], env["REDIS_KEY_PREFIX"] = url, "deploytest:"
 	}
 	base, _ := startServer(t, env)
 	call(t, "POST", base+"/api/v1/auth/register", "", `{"email":"m@example.com","password":"metrics-pw-1"}`, nil)

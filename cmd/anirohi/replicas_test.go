@@ -52,7 +52,7 @@ func TestTwoReplicas(t *testing.T) {
 	rand.Read(b)
 	env := map[string]string{
 		"ENV": "test", "HOST": "127.0.0.1", "PORT": "0", "SECRET_KEY": "replica-test-key-0123456789abcdef",
-		"DATABASE_URL": pgtest.NewDatabase(t), "REDIS_URL": redistest.URL(t), "REDIS_PREFIX": "test-" + hex.EncodeToString(b) + ":",
+		"DATABASE_URL": pgtest.NewDatabase(t), "REDIS_URL": redistest.URL(t), "REDIS_KEY_PREFIX": "test-" + hex.EncodeToString(b) + ":",
 		"RATE_LIMIT_PER_MINUTE": "10", "RATE_LIMIT_LOGIN_PER_MINUTE": "100", "RATE_LIMIT_REGISTER_PER_MINUTE": "100",
 	}
 	if err := run(t.Context(), []string{"users", "create-admin", "--email", "admin@example.com"}, envOf(env),
@@ -118,4 +118,60 @@ func TestTwoReplicas(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("disabling on A reached B after %v", time.Since(start).Round(time.Millisecond))
+}
+
+// Two deployments with databases of their own sharing one Redis (staging
+// and production often do) never see each other's cached lists or spend
+// each other's rate limits, though their first users have the same id.
+func TestDatabasesSharingRedis(t *testing.T) {
+	b := make([]byte, 6)
+	rand.Read(b)
+	envFor := func() map[string]string {
+		return map[string]string{
+			"ENV": "test", "HOST": "127.0.0.1", "PORT": "0", "SECRET_KEY": "replica-test-key-0123456789abcdef",
+			"DATABASE_URL": pgtest.NewDatabase(t), "REDIS_URL": redistest.URL(t), "REDIS_KEY_PREFIX": "test-" + hex.EncodeToString(b) + ":",
+			"RATE_LIMIT_PER_MINUTE": "10", "RATE_LIMIT_LOGIN_PER_MINUTE": "100", "RATE_LIMIT_REGISTER_PER_MINUTE": "100",
+		}
+	}
+	staging, _ := startServer(t, envFor())
+	production, _ := startServer(t, envFor())
+	token := func(base, email string) string {
+		call(t, "POST", base+"/api/v1/auth/register", "", fmt.Sprintf(`{"email":%q,"password":"viewer-password-1"}`, email), nil)
+		return login(t, base, email, "viewer-password-1")
+	}
+	st, pt := token(staging, "tester@example.com"), token(production, "viewer@example.com")
+	var me struct{ ID int64 }
+	call(t, "GET", staging+"/api/v1/users/me", st, "", &me)
+	var other struct{ ID int64 }
+	call(t, "GET", production+"/api/v1/users/me", pt, "", &other)
+	if me.ID != other.ID {
+		t.Fatalf("user ids %d and %d: the test needs equal ids", me.ID, other.ID)
+	}
+
+	// Staging writes and reads (its lists are now cached in Redis).
+	call(t, "PUT", staging+"/api/v1/me/library/staging-title", st, `{"status":"watching"}`, nil)
+	call(t, "PUT", staging+"/api/v1/me/progress/staging-ep", st, `{"title_id":"staging-title","position_seconds":10,"duration_seconds":100}`, nil)
+	for _, list := range []string{"library", "progress", "history"} {
+		var rows []map[string]any
+		if call(t, "GET", staging+"/api/v1/me/"+list, st, "", &rows); len(rows) != 1 {
+			t.Fatalf("staging %s = %v, want its one row", list, rows)
+		}
+	}
+	// Production's user of the same id has nothing of it.
+	for _, list := range []string{"library", "progress", "history"} {
+		var rows []map[string]any
+		if code := call(t, "GET", production+"/api/v1/me/"+list, pt, "", &rows); code != 200 || len(rows) != 0 {
+			t.Errorf("production %s = %d %v, want 200 and no rows", list, code, rows)
+		}
+	}
+	// Staging's user spends its whole global budget; production's is untouched.
+	for range 10 {
+		call(t, "GET", staging+"/api/v1/users/me", st, "", nil)
+	}
+	if code := call(t, "GET", staging+"/api/v1/users/me", st, "", nil); code != 429 {
+		t.Errorf("staging after its budget = %d, want 429", code)
+	}
+	if code := call(t, "GET", production+"/api/v1/users/me", pt, "", nil); code != 200 {
+		t.Errorf("production's user with the same id = %d, want 200 (a budget of its own)", code)
+	}
 }

@@ -65,8 +65,16 @@ func buildDeps(ctx context.Context, cfg Config, store store, rdb *redis.Client, 
 		if err := instrumentRedis(rdb, tr, m); err != nil {
 			return httpapi.Deps{}, nil, err
 		}
+		// Every key is named by this database's installation id: databases
+		// sharing a Redis (staging and production, say) never read each
+		// other's entries, though their user ids repeat.
+		id, err := store.InstallationID(ctx)
+		if err != nil {
+			return httpapi.Deps{}, nil, err
+		}
+		prefix := cfg.RedisKeyPrefix + id + ":"
 		fallback := &ratelimit.Fallback{
-			Primary: ratelimit.NewRedis(rdb, cfg.RedisPrefix+"rl:"), Secondary: deps.Limiter, RetryEvery: time.Second,
+			Primary: ratelimit.NewRedis(rdb, prefix+"rl:"), Secondary: deps.Limiter, RetryEvery: time.Second,
 			OnDown: func(err error) {
 				log.Warn("redis unreachable: rate limits fall back to this process", slog.String("error", err.Error()))
 			},
@@ -77,7 +85,7 @@ func buildDeps(ctx context.Context, cfg Config, store store, rdb *redis.Client, 
 		}
 		deps.Limiter = fallback
 		redisCheck.Run = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
-		deps.Cache = cache.NewRedis(rdb, cfg.RedisPrefix+"lc:", time.Minute)
+		deps.Cache = cache.NewRedis(rdb, prefix+"lc:", time.Minute)
 	}
 	deps.Ready = []httpapi.Check{{Name: "database", Run: store.Ping}, redisCheck}
 	return deps, access, nil

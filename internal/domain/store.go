@@ -146,6 +146,10 @@ type Store interface {
 	LibraryStore
 	WatchStore
 	AdminStore
+	// InstallationID returns the id made with the schema: 32 lower-case hex
+	// digits, the same on every call and every replica, different for
+	// every database created (a copy of a database keeps its original's).
+	InstallationID(ctx context.Context) (string, error)
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the connections.

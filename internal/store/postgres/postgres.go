@@ -81,6 +81,15 @@ func (s *Store) Migrator() (*migration.Migrator, error) {
 	return migration.New(migration.Postgres, stdlib.OpenDBFromPool(s.pool), Migrations())
 }
 
+// InstallationID implements domain.Store.
+func (s *Store) InstallationID(ctx context.Context) (string, error) {
+	var id string
+	if err := s.pool.QueryRow(ctx, `SELECT id FROM installation`).Scan(&id); err != nil {
+		return "", fmt.Errorf("installation id: %w", mapErr(err))
+	}
+	return id, nil
+}
+
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return mapErr(s.pool.Ping(ctx)) }
 

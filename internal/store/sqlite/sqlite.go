@@ -105,6 +105,15 @@ func (s *Store) Migrator() (*migration.Migrator, error) {
 	return migration.New(migration.SQLite, s.write, Migrations())
 }
 
+// InstallationID implements domain.Store.
+func (s *Store) InstallationID(ctx context.Context) (string, error) {
+	var id string
+	if err := s.read.QueryRowContext(ctx, `SELECT id FROM installation`).Scan(&id); err != nil {
+		return "", fmt.Errorf("installation id: %w", mapErr(err))
+	}
+	return id, nil
+}
+
 // Ping reports whether the database file can be read.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int

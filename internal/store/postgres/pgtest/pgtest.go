@@ -34,7 +34,9 @@ func URL(t testing.TB) string {
 }
 
 // NewDatabase creates an empty database migrated to the latest version,
-// drops it when the test ends, and returns its URL.
+// drops it when the test ends, and returns its URL. Like a database
+// migrated from scratch, it has an installation id of its own (a clone of
+// the template would keep the template's).
 func NewDatabase(t testing.TB) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -43,7 +45,11 @@ func NewDatabase(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("prepare template database: %v", err)
 	}
-	return create(t, "TEMPLATE "+tmpl)
+	u := create(t, "TEMPLATE "+tmpl)
+	if err := exec(ctx, u, `UPDATE installation SET id = replace(gen_random_uuid()::text, '-', '')`); err != nil {
+		t.Fatalf("new installation id: %v", err)
+	}
+	return u
 }
 
 // NewEmptyDatabase creates a database with no tables, dropped when the test
