@@ -61,8 +61,11 @@ func (s *Store) changeRole(ctx context.Context, userID int64, code string, now t
 			return err
 		}
 		tag, err := tx.Exec(ctx, stmt, userID, roleID, now)
-		if err != nil || tag.RowsAffected() == 0 {
+		if err != nil {
 			return mapErr(err)
+		}
+		if tag.RowsAffected() == 0 {
+			return writeAudit(ctx, tx, audit, map[string]any{}, now)
 		}
 		changed = true
 		after, err := roleCodes(ctx, tx, userID)

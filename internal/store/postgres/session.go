@@ -139,8 +139,15 @@ func (s *Store) RevokeSession(ctx context.Context, userID, sessionID int64, now 
 func (s *Store) RevokeSessions(ctx context.Context, userID, keepSessionID int64, now time.Time, audit *domain.AuditEntry) (int, error) {
 	var n int
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1 FOR SHARE`, userID).Scan(&one); err != nil {
+			if domain.KindOf(mapErr(err)) == domain.KindNotFound {
+				return domain.E(domain.KindNotFound, "User not found")
+			}
+			return mapErr(err)
+		}
 		var err error
-		if n, err = revokeSessions(ctx, tx, userID, `id <> $3`, keepSessionID, now); err != nil || n == 0 {
+		if n, err = revokeSessions(ctx, tx, userID, `id <> $3`, keepSessionID, now); err != nil {
 			return err
 		}
 		return writeAudit(ctx, tx, audit, map[string]any{"sessions_revoked": n}, now)

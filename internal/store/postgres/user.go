@@ -114,7 +114,7 @@ func (s *Store) SetUserActive(ctx context.Context, userID int64, active bool, no
 			return mapErr(err)
 		}
 		if was == active {
-			return nil
+			return writeAudit(ctx, tx, audit, map[string]any{}, now)
 		}
 		changed = true
 		if _, err := tx.Exec(ctx, `UPDATE users SET is_active = $1, updated_at = $2 WHERE id = $3`, active, now, userID); err != nil {

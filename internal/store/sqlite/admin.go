@@ -82,7 +82,7 @@ func (s *Store) changeRole(ctx context.Context, userID int64, code string, now t
 			return mapErr(err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
+			return writeAudit(ctx, tx, audit, map[string]any{}, now)
 		}
 		changed = true
 		after, err := roleCodes(ctx, tx, userID)

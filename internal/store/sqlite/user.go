@@ -130,7 +130,7 @@ func (s *Store) SetUserActive(ctx context.Context, userID int64, active bool, no
 			return mapErr(err)
 		}
 		if was == active {
-			return nil
+			return writeAudit(ctx, tx, audit, map[string]any{}, now)
 		}
 		changed = true
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET is_active = ?, updated_at = ? WHERE id = ?`, active, ts(now), userID); err != nil {
