@@ -36,10 +36,7 @@ func writeAudit(ctx context.Context, tx pgx.Tx, a *domain.AuditEntry, changes ma
 // with KindNotFound when the user does not exist.
 func roleCodes(ctx context.Context, tx pgx.Tx, userID int64) ([]string, error) {
 	var codes []string
-	err := tx.QueryRow(ctx, `
-		SELECT coalesce((SELECT array_agg(r.code ORDER BY r.code) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-		                 WHERE ur.user_id = u.id), '{}')
-		FROM users u WHERE u.id = $1 FOR UPDATE`, userID).Scan(&codes)
+	err := tx.QueryRow(ctx, `SELECT `+roleCodesColumn+` FROM users u WHERE u.id = $1 FOR UPDATE`, userID).Scan(&codes)
 	if domain.KindOf(mapErr(err)) == domain.KindNotFound {
 		return nil, domain.E(domain.KindNotFound, "User not found")
 	}
@@ -139,10 +136,8 @@ func (s *Store) Users(ctx context.Context, q domain.UserQuery) ([]domain.UserSum
 		return nil, 0, fmt.Errorf("list users: %w", mapErr(err))
 	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, email, is_active, created_at, updated_at,
-		       coalesce((SELECT array_agg(r.code ORDER BY r.code) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-		                 WHERE ur.user_id = users.id), '{}')
-		FROM users `+where+` ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`, pattern, q.Limit, q.Offset)
+		SELECT id, email, is_active, created_at, updated_at, `+roleCodesColumn+`
+		FROM users u `+where+` ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`, pattern, q.Limit, q.Offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", mapErr(err))
 	}

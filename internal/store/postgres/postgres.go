@@ -87,6 +87,11 @@ func (s *Store) Ping(ctx context.Context) error { return mapErr(s.pool.Ping(ctx)
 // Close releases the pool.
 func (s *Store) Close() { s.pool.Close() }
 
+// rowQuerier is a pool or a transaction, for helpers that run in either.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
 // mapErr turns driver facts into domain kinds.
 func mapErr(err error) error {
 	if err == nil {

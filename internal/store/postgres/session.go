@@ -160,9 +160,7 @@ func (s *Store) RevokeSessions(ctx context.Context, userID, keepSessionID int64,
 
 // revokeSessions revokes the user's live sessions matching cond (on $3 =
 // arg) and records the auth change, in one statement.
-func revokeSessions(ctx context.Context, q interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}, userID int64, cond string, arg int64, now time.Time) (int, error) {
+func revokeSessions(ctx context.Context, q rowQuerier, userID int64, cond string, arg int64, now time.Time) (int, error) {
 	var n int
 	err := q.QueryRow(ctx, `
 		WITH r AS (

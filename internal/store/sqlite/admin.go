@@ -37,30 +37,29 @@ func addAuthChange(ctx context.Context, tx *sql.Tx, userID int64) error {
 	return mapErr(err)
 }
 
+// roleCodesColumn is every role code the user aliased u holds, active or
+// not, sorted and joined by commas ("" for none): what admins see and
+// audit. splitCodes reads it.
+const roleCodesColumn = `
+	coalesce((SELECT group_concat(r.code, ',' ORDER BY r.code) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+	          WHERE ur.user_id = u.id), '')`
+
+func splitCodes(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	return strings.Split(s, ",")
+}
+
 // roleCodes lists the user's role codes, failing with KindNotFound when the
 // user does not exist.
 func roleCodes(ctx context.Context, tx *sql.Tx, userID int64) ([]string, error) {
-	var exists bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, userID).Scan(&exists); err != nil {
-		return nil, mapErr(err)
-	}
-	if !exists {
+	var codes string
+	err := tx.QueryRowContext(ctx, `SELECT `+roleCodesColumn+` FROM users u WHERE u.id = ?`, userID).Scan(&codes)
+	if domain.KindOf(mapErr(err)) == domain.KindNotFound {
 		return nil, domain.E(domain.KindNotFound, "User not found")
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT r.code FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = ? ORDER BY r.code`, userID)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	defer rows.Close()
-	codes := []string{}
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, mapErr(err)
-		}
-		codes = append(codes, c)
-	}
-	return codes, mapErr(rows.Err())
+	return splitCodes(codes), mapErr(err)
 }
 
 func (s *Store) changeRole(ctx context.Context, userID int64, code string, now time.Time, audit *domain.AuditEntry, stmt string) (bool, error) {
@@ -156,10 +155,8 @@ func (s *Store) Users(ctx context.Context, q domain.UserQuery) ([]domain.UserSum
 		return nil, 0, fmt.Errorf("list users: %w", mapErr(err))
 	}
 	rows, err := s.read.QueryContext(ctx, `
-		SELECT `+userColumns+`,
-		       coalesce((SELECT group_concat(code, ',') FROM (SELECT r.code FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-		                 WHERE ur.user_id = users.id ORDER BY r.code)), '')
-		FROM users `+where+` ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3`, pattern, q.Limit, q.Offset)
+		SELECT `+userColumns+`, `+roleCodesColumn+`
+		FROM users u `+where+` ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3`, pattern, q.Limit, q.Offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", mapErr(err))
 	}
@@ -173,10 +170,7 @@ func (s *Store) Users(ctx context.Context, q domain.UserQuery) ([]domain.UserSum
 			return nil, 0, mapErr(err)
 		}
 		u.User.PasswordHash = ""
-		u.Roles = []string{}
-		if roles != "" {
-			u.Roles = strings.Split(roles, ",")
-		}
+		u.Roles = splitCodes(roles)
 		out = append(out, u)
 	}
 	return out, total, mapErr(rows.Err())
