@@ -37,10 +37,10 @@ func writeAudit(ctx context.Context, tx pgx.Tx, a *domain.AuditEntry, changes ma
 func roleCodes(ctx context.Context, tx pgx.Tx, userID int64) ([]string, error) {
 	var codes []string
 	err := tx.QueryRow(ctx, `SELECT `+roleCodesColumn+` FROM users u WHERE u.id = $1 FOR UPDATE`, userID).Scan(&codes)
-	if domain.KindOf(mapErr(err)) == domain.KindNotFound {
-		return nil, domain.E(domain.KindNotFound, "User not found")
+	if err != nil {
+		return nil, notFound(err, "User not found")
 	}
-	return codes, mapErr(err)
+	return codes, nil
 }
 
 func (s *Store) changeRole(ctx context.Context, userID int64, code string, now time.Time, audit *domain.AuditEntry, stmt string) (bool, error) {
@@ -48,10 +48,7 @@ func (s *Store) changeRole(ctx context.Context, userID int64, code string, now t
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var roleID int64
 		if err := tx.QueryRow(ctx, `SELECT id FROM roles WHERE code = $1`, code).Scan(&roleID); err != nil {
-			if domain.KindOf(mapErr(err)) == domain.KindNotFound {
-				return domain.E(domain.KindNotFound, "Role not found")
-			}
-			return mapErr(err)
+			return notFound(err, "Role not found")
 		}
 		before, err := roleCodes(ctx, tx, userID)
 		if err != nil {

@@ -122,3 +122,13 @@ func mapErr(err error) error {
 	}
 	return err
 }
+
+// notFound is mapErr(err), except that a missing row or foreign key
+// becomes KindNotFound with msg, the message clients see.
+func notFound(err error, msg string) error {
+	err = mapErr(err)
+	if domain.KindOf(err) == domain.KindNotFound {
+		return domain.E(domain.KindNotFound, msg)
+	}
+	return err
+}

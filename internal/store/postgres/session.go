@@ -141,10 +141,7 @@ func (s *Store) RevokeSessions(ctx context.Context, userID, keepSessionID int64,
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var one int
 		if err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1 FOR SHARE`, userID).Scan(&one); err != nil {
-			if domain.KindOf(mapErr(err)) == domain.KindNotFound {
-				return domain.E(domain.KindNotFound, "User not found")
-			}
-			return mapErr(err)
+			return notFound(err, "User not found")
 		}
 		var err error
 		if n, err = revokeSessions(ctx, tx, userID, `id <> $3`, keepSessionID, now); err != nil {

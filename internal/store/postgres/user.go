@@ -100,10 +100,7 @@ func (s *Store) SetUserActive(ctx context.Context, userID int64, active bool, no
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var was bool
 		if err := tx.QueryRow(ctx, `SELECT is_active FROM users WHERE id = $1 FOR UPDATE`, userID).Scan(&was); err != nil {
-			if domain.KindOf(mapErr(err)) == domain.KindNotFound {
-				return domain.E(domain.KindNotFound, "User not found")
-			}
-			return mapErr(err)
+			return notFound(err, "User not found")
 		}
 		if was == active {
 			return writeAudit(ctx, tx, audit, map[string]any{}, now)

@@ -56,10 +56,10 @@ func splitCodes(s string) []string {
 func roleCodes(ctx context.Context, tx *sql.Tx, userID int64) ([]string, error) {
 	var codes string
 	err := tx.QueryRowContext(ctx, `SELECT `+roleCodesColumn+` FROM users u WHERE u.id = ?`, userID).Scan(&codes)
-	if domain.KindOf(mapErr(err)) == domain.KindNotFound {
-		return nil, domain.E(domain.KindNotFound, "User not found")
+	if err != nil {
+		return nil, notFound(err, "User not found")
 	}
-	return splitCodes(codes), mapErr(err)
+	return splitCodes(codes), nil
 }
 
 func (s *Store) changeRole(ctx context.Context, userID int64, code string, now time.Time, audit *domain.AuditEntry, stmt string) (bool, error) {
@@ -67,10 +67,7 @@ func (s *Store) changeRole(ctx context.Context, userID int64, code string, now t
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var roleID int64
 		if err := tx.QueryRowContext(ctx, `SELECT id FROM roles WHERE code = ?`, code).Scan(&roleID); err != nil {
-			if domain.KindOf(mapErr(err)) == domain.KindNotFound {
-				return domain.E(domain.KindNotFound, "Role not found")
-			}
-			return mapErr(err)
+			return notFound(err, "Role not found")
 		}
 		before, err := roleCodes(ctx, tx, userID)
 		if err != nil {

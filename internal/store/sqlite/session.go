@@ -150,10 +150,7 @@ func (s *Store) RevokeSessions(ctx context.Context, userID, keepSessionID int64,
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ?`, userID).Scan(&one); err != nil {
-			if domain.KindOf(mapErr(err)) == domain.KindNotFound {
-				return domain.E(domain.KindNotFound, "User not found")
-			}
-			return mapErr(err)
+			return notFound(err, "User not found")
 		}
 		var err error
 		if n, err = revokeSessions(ctx, tx, userID, `id <> ?3`, keepSessionID, now); err != nil {
