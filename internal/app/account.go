@@ -68,7 +68,8 @@ func (a *Auth) Export(ctx context.Context, p domain.Principal) (domain.Export, e
 // EnsureAdmin makes email an administrator: it creates the account with
 // the user and admin roles when there is none (password checked and
 // hashed), or grants admin to the existing one (its password untouched).
-// It reports what it did; running it again changes nothing.
+// It reports what it did; running it again changes nothing but adds an
+// audit row for the (empty) grant.
 func (a *Auth) EnsureAdmin(ctx context.Context, email, password string) (created, granted bool, err error) {
 	email, err = domain.NormalizeEmail(email)
 	if err != nil {

@@ -15,9 +15,10 @@ type AdminStore interface {
 	domain.AdminStore
 }
 
-// Admin manages users and roles. Every change is audited in the same
-// transaction and invalidates the user's cached auth state before it
-// returns.
+// Admin manages users and roles. Every mutation that succeeds writes one
+// audit row in the same transaction, even when it changes nothing, and
+// invalidates the user's cached auth state before it returns; a refused one
+// writes none.
 type Admin struct {
 	store  AdminStore
 	access *Access
@@ -72,7 +73,8 @@ func (a *Admin) SetActive(ctx context.Context, actor domain.Principal, id int64,
 	return a.User(ctx, id)
 }
 
-// GrantRole gives a user a role; granting a held role changes nothing.
+// GrantRole gives a user a role; granting a held role changes nothing but
+// is audited all the same.
 func (a *Admin) GrantRole(ctx context.Context, actor domain.Principal, id int64, code, traceID string) (domain.AuthState, error) {
 	if _, err := a.store.GrantRole(ctx, id, code, a.clock.Now(), audit(actor, domain.ActionRoleGrant, id, traceID)); err != nil {
 		return domain.AuthState{}, err
@@ -95,9 +97,6 @@ func (a *Admin) RevokeRole(ctx context.Context, actor domain.Principal, id int64
 
 // RevokeSessions ends every session of a user and says how many.
 func (a *Admin) RevokeSessions(ctx context.Context, actor domain.Principal, id int64, traceID string) (int, error) {
-	if _, err := a.User(ctx, id); err != nil {
-		return 0, err
-	}
 	n, err := a.store.RevokeSessions(ctx, id, 0, a.clock.Now(), audit(actor, domain.ActionSessionsRevoke, id, traceID))
 	if err != nil {
 		return 0, err

@@ -4,7 +4,7 @@ import "time"
 
 // AuditEntry records one administrative change. Changes maps a field to
 // {"old": …, "new": …} (or to a count); the store fills it with what it
-// actually changed.
+// actually changed, which may be nothing (an empty map).
 type AuditEntry struct {
 	ID         int64
 	ActorID    int64 // 0 once the actor's account is deleted

@@ -19,9 +19,10 @@ type UserStore interface {
 	// SetPasswordHash replaces the user's hash; KindNotFound for an unknown id.
 	SetPasswordHash(ctx context.Context, userID int64, hash string, now time.Time) error
 	// SetUserActive enables or disables a user; disabling also revokes all
-	// its sessions. When audit is not nil and the flag changed, audit
-	// (with Changes filled in) is written in the same transaction. It
-	// reports whether the flag changed; KindNotFound for an unknown id.
+	// its sessions. It reports whether the flag changed; KindNotFound for an
+	// unknown id. With a non-nil audit entry it writes exactly one audit row
+	// in the same transaction, with Changes filled in: empty when the flag
+	// already had that value.
 	SetUserActive(ctx context.Context, userID int64, active bool, now time.Time, audit *AuditEntry) (bool, error)
 	// ChangePassword replaces the user's hash and revokes its sessions except
 	// keepSessionID, in one transaction; KindNotFound for an unknown id.
@@ -69,9 +70,10 @@ type SessionStore interface {
 	// KindNotFound when the user has no such live session.
 	RevokeSession(ctx context.Context, userID, sessionID int64, now time.Time) error
 	// RevokeSessions revokes every live session of the user except
-	// keepSessionID (0 keeps none) and returns how many it revoked. With a
-	// non-nil audit entry it writes the entry in the same transaction when
-	// any session was revoked.
+	// keepSessionID (0 keeps none) and returns how many it revoked;
+	// KindNotFound for an unknown user. With a non-nil audit entry it writes
+	// exactly one audit row in the same transaction, with the count in
+	// Changes ("sessions_revoked"), zero included.
 	RevokeSessions(ctx context.Context, userID, keepSessionID int64, now time.Time, audit *AuditEntry) (int, error)
 	// PurgeExpired deletes expired tokens, expired sessions, and sessions
 	// revoked and auth changes recorded before before; it returns how many
@@ -124,9 +126,11 @@ type WatchStore interface {
 	ImportLegacy(ctx context.Context, userID int64, provider string, items []LegacyItem) ([]bool, error)
 }
 
-// AdminStore changes roles and reads the audit log. Role changes record an
-// auth change; with a non-nil audit entry that changed something, they
-// write it in the same transaction.
+// AdminStore changes roles and reads the audit log. A role change that
+// changes something records an auth change. With a non-nil audit entry,
+// every call that succeeds writes exactly one audit row in the same
+// transaction, its Changes the roles before and after, or empty when the
+// call changed nothing; a failed call writes none.
 type AdminStore interface {
 	// GrantRole reports whether the user did not have the role yet;
 	// KindNotFound for an unknown user or role.

@@ -110,16 +110,21 @@ func TestAdminDisableAndEnable(t *testing.T) {
 	api.do(req{method: "POST", path: "/api/v1/auth/login", body: credentials{"victim@example.com", pw}}).wantStatus(t, 403)
 	api.do(req{method: "PATCH", path: fmt.Sprintf("/api/v1/admin/users/%d", id), token: admin.access, body: `{"is_active": true}`}).wantStatus(t, 200)
 	api.login("victim@example.com", pw)
+	api.do(req{method: "PATCH", path: fmt.Sprintf("/api/v1/admin/users/%d", id), token: admin.access, body: `{"is_active": true}`}).wantStatus(t, 200)
 	api.do(req{method: "PATCH", path: fmt.Sprintf("/api/v1/admin/users/%d", id), token: admin.access, body: `{}`}).wantStatus(t, 400)
 	api.do(req{method: "PATCH", path: "/api/v1/admin/users/999", token: admin.access, body: `{"is_active": false}`}).wantError(t, 404, "NOT_FOUND", "User not found")
 
 	var log pageResponse[auditResponse]
 	api.do(req{path: "/api/v1/admin/audit-log", token: admin.access}).wantStatus(t, 200).json(t, &log)
-	if log.Total != 2 || log.Items[0].Action != "user.enable" || log.Items[1].Action != "user.disable" || *log.Items[1].ActorID != api.userID("admin@example.com") {
+	if log.Total != 3 || log.Items[0].Action != "user.enable" || log.Items[1].Action != "user.enable" || log.Items[2].Action != "user.disable" ||
+		*log.Items[2].ActorID != api.userID("admin@example.com") {
 		t.Fatalf("audit log = %+v", log)
 	}
-	if log.Items[1].TraceID == "" || log.Items[1].Changes["sessions_revoked"] != 1.0 {
-		t.Errorf("disable audit row = %+v, want a trace id and one revoked session", log.Items[1])
+	if log.Items[2].TraceID == "" || log.Items[2].Changes["sessions_revoked"] != 1.0 {
+		t.Errorf("disable audit row = %+v, want a trace id and one revoked session", log.Items[2])
+	}
+	if !cmp.Equal(log.Items[0].Changes, map[string]any{}) {
+		t.Errorf("repeated enable audit row = %+v, want empty changes", log.Items[0])
 	}
 }
 
@@ -177,8 +182,8 @@ func TestAdminRolesAndUsers(t *testing.T) {
 	}
 	var log pageResponse[auditResponse]
 	api.do(req{path: "/api/v1/admin/audit-log?action=user.role.grant", token: admin.access}).wantStatus(t, 200).json(t, &log)
-	if log.Total != 1 { // the second grant changed nothing
-		t.Errorf("grant audit rows = %d, want 1", log.Total)
+	if log.Total != 2 || !cmp.Equal(log.Items[0].Changes, map[string]any{}) { // the second grant changed nothing
+		t.Errorf("grant audit rows = %+v, want 2, the newest with empty changes", log.Items)
 	}
 }
 
@@ -198,6 +203,37 @@ func TestAdminRevokeSessions(t *testing.T) {
 	}
 	for _, s := range []session{s1, s2} {
 		api.do(req{path: "/api/v1/users/me", token: s.access}).wantStatus(t, 401)
+	}
+	api.do(req{method: "POST", path: "/api/v1/admin/users/999/revoke-sessions", token: admin.access}).wantError(t, 404, "NOT_FOUND", "User not found")
+}
+
+// Revoking the sessions of a user who has none left still succeeds and
+// adds one audit row, with a count of zero.
+func TestAdminRevokeNoSessionsIsAudited(t *testing.T) {
+	api := newTestAPI(t)
+	admin := api.registerAdmin("admin@example.com")
+	id := api.userID(api.registerEmail("idle@example.com"))
+	path := fmt.Sprintf("/api/v1/admin/users/%d/revoke-sessions", id)
+	auditLog := func() pageResponse[auditResponse] {
+		t.Helper()
+		var log pageResponse[auditResponse]
+		api.do(req{path: "/api/v1/admin/audit-log", token: admin.access}).wantStatus(t, 200).json(t, &log)
+		return log
+	}
+	api.do(req{method: "POST", path: path, token: admin.access}).wantStatus(t, 200) // the registration's session
+	before := auditLog().Total
+	r := api.do(req{method: "POST", path: path, token: admin.access}).wantStatus(t, 200)
+	if got, want := strings.TrimSpace(r.Body.String()), `{"message":"Sessions revoked","revoked":0}`; got != want {
+		t.Errorf("revoke-sessions body = %s, want %s", got, want)
+	}
+	log := auditLog()
+	if log.Total != before+1 {
+		t.Fatalf("audit rows = %d after %d, want one more", log.Total, before)
+	}
+	e := log.Items[0]
+	if e.Action != "user.sessions.revoke" || e.TargetID != fmt.Sprint(id) || *e.ActorID != api.userID("admin@example.com") ||
+		e.TraceID == "" || !cmp.Equal(e.Changes, map[string]any{"sessions_revoked": 0.0}) {
+		t.Errorf("audit row = %+v, want the admin revoking 0 sessions of %d", e, id)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -50,33 +51,40 @@ type Build struct {
 // New registers every collector, with the Go runtime and process ones.
 func New(b Build) *Metrics {
 	r := prometheus.NewRegistry()
-	f := factory{r}
+	f := promauto.With(r)
+	counter := func(name, help string) prometheus.Counter {
+		return f.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	}
+	counterVec := func(name, help string, labels ...string) *prometheus.CounterVec {
+		return f.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	}
 	m := &Metrics{
 		Registry: r,
-		requests: f.counterVec("http_requests_total", "HTTP requests by method, status class and route.", "method", "status", "handler"),
-		duration: f.histogramVec("http_request_duration_seconds", "HTTP request duration by method and route.",
-			[]float64{.005, .01, .025, .05, .075, .1, .25, .5, .75, 1, 2.5, 5, 10}, "method", "handler"),
-		reqSize:    f.summaryVec("http_request_size_bytes", "HTTP request body sizes by route.", "handler"),
-		respSize:   f.summaryVec("http_response_size_bytes", "HTTP response body sizes by route.", "handler"),
-		inProgress: f.gauge("http_requests_in_progress", "HTTP requests being served."),
+		requests: counterVec("http_requests_total", "HTTP requests by method, status class and route.", "method", "status", "handler"),
+		duration: f.NewHistogramVec(prometheus.HistogramOpts{Name: "http_request_duration_seconds", Help: "HTTP request duration by method and route.",
+			Buckets: []float64{.005, .01, .025, .05, .075, .1, .25, .5, .75, 1, 2.5, 5, 10}}, []string{"method", "handler"}),
+		reqSize:    f.NewSummaryVec(prometheus.SummaryOpts{Name: "http_request_size_bytes", Help: "HTTP request body sizes by route."}, []string{"handler"}),
+		respSize:   f.NewSummaryVec(prometheus.SummaryOpts{Name: "http_response_size_bytes", Help: "HTTP response body sizes by route."}, []string{"handler"}),
+		inProgress: f.NewGauge(prometheus.GaugeOpts{Name: "http_requests_in_progress", Help: "HTTP requests being served."}),
 
-		registrations: f.counter("anirohi_registrations_total", "Accounts registered."),
-		logins:        f.counterVec("anirohi_logins_total", "Login attempts by result.", "result"),
-		refreshes:     f.counterVec("anirohi_refreshes_total", "Refresh token exchanges by result.", "result"),
-		reuse:         f.counter("anirohi_refresh_reuse_detected_total", "Rotated refresh tokens presented again (sessions revoked)."),
-		library:       f.counterVec("anirohi_library_operations_total", "Library operations by kind.", "operation"),
-		progress:      f.counter("anirohi_progress_updates_total", "Watch progress saves."),
-		rateLimited:   f.counterVec("anirohi_rate_limited_requests_total", "Requests refused by a rate limit, by limit.", "scope"),
-		logLines:      f.counterVec("anirohi_log_messages_total", "Log lines written, by level.", "level"),
+		registrations: counter("anirohi_registrations_total", "Accounts registered."),
+		logins:        counterVec("anirohi_logins_total", "Login attempts by result.", "result"),
+		refreshes:     counterVec("anirohi_refreshes_total", "Refresh token exchanges by result.", "result"),
+		reuse:         counter("anirohi_refresh_reuse_detected_total", "Rotated refresh tokens presented again (sessions revoked)."),
+		library:       counterVec("anirohi_library_operations_total", "Library operations by kind.", "operation"),
+		progress:      counter("anirohi_progress_updates_total", "Watch progress saves."),
+		rateLimited:   counterVec("anirohi_rate_limited_requests_total", "Requests refused by a rate limit, by limit.", "scope"),
+		logLines:      counterVec("anirohi_log_messages_total", "Log lines written, by level.", "level"),
 
+		// Registered by WatchRedis: a service without Redis exports no gauge.
 		redisUp:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "anirohi_redis_up", Help: "1 when the last Redis call succeeded."}),
-		redisErrors: f.counterVec("anirohi_redis_errors_total", "Failed Redis calls by use.", "operation"),
-		fallbacks:   f.counter("anirohi_ratelimit_fallback_total", "Rate-limit checks answered in process because Redis failed."),
+		redisErrors: counterVec("anirohi_redis_errors_total", "Failed Redis calls by use.", "operation"),
+		fallbacks:   counter("anirohi_ratelimit_fallback_total", "Rate-limit checks answered in process because Redis failed."),
 		pools:       &poolCollector{},
 	}
 	r.MustRegister(m.pools)
-	info := f.gaugeVec("anirohi_build_info", "The running build; always 1.", "version", "commit", "go_version")
-	info.WithLabelValues(b.Version, b.Commit, runtime.Version()).Set(1)
+	f.NewGaugeVec(prometheus.GaugeOpts{Name: "anirohi_build_info", Help: "The running build; always 1."}, []string{"version", "commit", "go_version"}).
+		WithLabelValues(b.Version, b.Commit, runtime.Version()).Set(1)
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Known label values start at 0, so that rate() works from the first scrape.
 	for vec, values := range map[*prometheus.CounterVec][]string{
@@ -172,42 +180,3 @@ func (m *Metrics) RedisResult(operation string, err error) {
 
 // RateLimitFallback counts a check answered in process.
 func (m *Metrics) RateLimitFallback() { m.fallbacks.Inc() }
-
-// factory registers what it makes.
-type factory struct{ r *prometheus.Registry }
-
-func (f factory) counter(name, help string) prometheus.Counter {
-	c := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
-	f.r.MustRegister(c)
-	return c
-}
-
-func (f factory) counterVec(name, help string, labels ...string) *prometheus.CounterVec {
-	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
-	f.r.MustRegister(c)
-	return c
-}
-
-func (f factory) gauge(name, help string) prometheus.Gauge {
-	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
-	f.r.MustRegister(g)
-	return g
-}
-
-func (f factory) gaugeVec(name, help string, labels ...string) *prometheus.GaugeVec {
-	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
-	f.r.MustRegister(g)
-	return g
-}
-
-func (f factory) histogramVec(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
-	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
-	f.r.MustRegister(h)
-	return h
-}
-
-func (f factory) summaryVec(name, help string, labels ...string) *prometheus.SummaryVec {
-	s := prometheus.NewSummaryVec(prometheus.SummaryOpts{Name: name, Help: help}, labels)
-	f.r.MustRegister(s)
-	return s
-}

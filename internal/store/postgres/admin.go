@@ -36,14 +36,11 @@ func writeAudit(ctx context.Context, tx pgx.Tx, a *domain.AuditEntry, changes ma
 // with KindNotFound when the user does not exist.
 func roleCodes(ctx context.Context, tx pgx.Tx, userID int64) ([]string, error) {
 	var codes []string
-	err := tx.QueryRow(ctx, `
-		SELECT coalesce((SELECT array_agg(r.code ORDER BY r.code) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-		                 WHERE ur.user_id = u.id), '{}')
-		FROM users u WHERE u.id = $1 FOR UPDATE`, userID).Scan(&codes)
-	if domain.KindOf(mapErr(err)) == domain.KindNotFound {
-		return nil, domain.E(domain.KindNotFound, "User not found")
+	err := tx.QueryRow(ctx, `SELECT `+roleCodesColumn+` FROM users u WHERE u.id = $1 FOR UPDATE`, userID).Scan(&codes)
+	if err != nil {
+		return nil, notFound(err, "User not found")
 	}
-	return codes, mapErr(err)
+	return codes, nil
 }
 
 func (s *Store) changeRole(ctx context.Context, userID int64, code string, now time.Time, audit *domain.AuditEntry, stmt string) (bool, error) {
@@ -51,18 +48,18 @@ func (s *Store) changeRole(ctx context.Context, userID int64, code string, now t
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var roleID int64
 		if err := tx.QueryRow(ctx, `SELECT id FROM roles WHERE code = $1`, code).Scan(&roleID); err != nil {
-			if domain.KindOf(mapErr(err)) == domain.KindNotFound {
-				return domain.E(domain.KindNotFound, "Role not found")
-			}
-			return mapErr(err)
+			return notFound(err, "Role not found")
 		}
 		before, err := roleCodes(ctx, tx, userID)
 		if err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, stmt, userID, roleID, now)
-		if err != nil || tag.RowsAffected() == 0 {
+		if err != nil {
 			return mapErr(err)
+		}
+		if tag.RowsAffected() == 0 {
+			return writeAudit(ctx, tx, audit, map[string]any{}, now)
 		}
 		changed = true
 		after, err := roleCodes(ctx, tx, userID)
@@ -136,10 +133,8 @@ func (s *Store) Users(ctx context.Context, q domain.UserQuery) ([]domain.UserSum
 		return nil, 0, fmt.Errorf("list users: %w", mapErr(err))
 	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, email, is_active, created_at, updated_at,
-		       coalesce((SELECT array_agg(r.code ORDER BY r.code) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-		                 WHERE ur.user_id = users.id), '{}')
-		FROM users `+where+` ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`, pattern, q.Limit, q.Offset)
+		SELECT id, email, is_active, created_at, updated_at, `+roleCodesColumn+`
+		FROM users u `+where+` ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`, pattern, q.Limit, q.Offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", mapErr(err))
 	}

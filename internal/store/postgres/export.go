@@ -20,16 +20,8 @@ func (s *Store) Export(ctx context.Context, userID int64, now time.Time) (domain
 			return err
 		}
 		ex.User.PasswordHash = ""
-		err = tx.QueryRow(ctx, `
-			SELECT coalesce((SELECT array_agg(r.code ORDER BY r.code) FROM user_roles ur JOIN roles r ON r.id = ur.role_id AND r.is_active
-			                 WHERE ur.user_id = $1), '{}'),
-			       coalesce((SELECT array_agg(DISTINCT p.code ORDER BY p.code) FROM user_roles ur
-			                 JOIN roles r ON r.id = ur.role_id AND r.is_active
-			                 JOIN role_permissions rp ON rp.role_id = r.id
-			                 JOIN permissions p ON p.id = rp.permission_id AND p.is_active
-			                 WHERE ur.user_id = $1), '{}')`, userID).Scan(&ex.Access.Roles, &ex.Access.Permissions)
-		if err != nil {
-			return mapErr(err)
+		if ex.Access, err = userAccess(ctx, tx, userID); err != nil {
+			return err
 		}
 		if ex.Library, err = all(ctx, tx, `SELECT `+libraryColumns+` FROM user_library_items WHERE user_id = $1 ORDER BY provider, updated_at DESC, id DESC`, userID, scanLibraryItem); err != nil {
 			return err

@@ -96,6 +96,11 @@ func (s *Store) Ping(ctx context.Context) error { return mapErr(s.pool.Ping(ctx)
 // Close releases the pool.
 func (s *Store) Close() { s.pool.Close() }
 
+// rowQuerier is a pool or a transaction, for helpers that run in either.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
 // mapErr turns driver facts into domain kinds.
 func mapErr(err error) error {
 	if err == nil {
@@ -123,6 +128,16 @@ func mapErr(err error) error {
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return domain.Wrap(domain.KindUnavailable, "", err)
+	}
+	return err
+}
+
+// notFound is mapErr(err), except that a missing row or foreign key
+// becomes KindNotFound with msg, the message clients see.
+func notFound(err error, msg string) error {
+	err = mapErr(err)
+	if domain.KindOf(err) == domain.KindNotFound {
+		return domain.E(domain.KindNotFound, msg)
 	}
 	return err
 }

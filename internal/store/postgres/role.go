@@ -31,20 +31,33 @@ func (s *Store) Roles(ctx context.Context) ([]domain.Role, error) {
 	return out, mapErr(rows.Err())
 }
 
+// accessColumns is the one definition of a user's access: two text[]
+// columns for the user aliased u, the codes of its active roles and of
+// their active permissions, each sorted.
+const accessColumns = `
+	coalesce((SELECT array_agg(r.code ORDER BY r.code) FROM user_roles ur
+	          JOIN roles r ON r.id = ur.role_id AND r.is_active
+	          WHERE ur.user_id = u.id), '{}'),
+	coalesce((SELECT array_agg(DISTINCT p.code ORDER BY p.code) FROM user_roles ur
+	          JOIN roles r ON r.id = ur.role_id AND r.is_active
+	          JOIN role_permissions rp ON rp.role_id = r.id
+	          JOIN permissions p ON p.id = rp.permission_id AND p.is_active
+	          WHERE ur.user_id = u.id), '{}')`
+
+// roleCodesColumn is a text[] column of every role code the user aliased u
+// holds, active or not, sorted: what admins see and audit.
+const roleCodesColumn = `
+	coalesce((SELECT array_agg(r.code ORDER BY r.code) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+	          WHERE ur.user_id = u.id), '{}')`
+
 // UserAccess implements domain.RoleStore.
 func (s *Store) UserAccess(ctx context.Context, userID int64) (domain.Access, error) {
+	return userAccess(ctx, s.pool, userID)
+}
+
+func userAccess(ctx context.Context, q rowQuerier, userID int64) (domain.Access, error) {
 	a := domain.Access{}
-	err := s.pool.QueryRow(ctx, `
-		SELECT
-			coalesce((SELECT array_agg(r.code ORDER BY r.code) FROM user_roles ur
-			          JOIN roles r ON r.id = ur.role_id AND r.is_active
-			          WHERE ur.user_id = u.id), '{}'),
-			coalesce((SELECT array_agg(DISTINCT p.code ORDER BY p.code) FROM user_roles ur
-			          JOIN roles r ON r.id = ur.role_id AND r.is_active
-			          JOIN role_permissions rp ON rp.role_id = r.id
-			          JOIN permissions p ON p.id = rp.permission_id AND p.is_active
-			          WHERE ur.user_id = u.id), '{}')
-		FROM users u WHERE u.id = $1`, userID).Scan(&a.Roles, &a.Permissions)
+	err := q.QueryRow(ctx, `SELECT `+accessColumns+` FROM users u WHERE u.id = $1`, userID).Scan(&a.Roles, &a.Permissions)
 	if err != nil {
 		return domain.Access{}, fmt.Errorf("user access: %w", mapErr(err))
 	}

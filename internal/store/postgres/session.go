@@ -139,8 +139,12 @@ func (s *Store) RevokeSession(ctx context.Context, userID, sessionID int64, now 
 func (s *Store) RevokeSessions(ctx context.Context, userID, keepSessionID int64, now time.Time, audit *domain.AuditEntry) (int, error) {
 	var n int
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1 FOR SHARE`, userID).Scan(&one); err != nil {
+			return notFound(err, "User not found")
+		}
 		var err error
-		if n, err = revokeSessions(ctx, tx, userID, `id <> $3`, keepSessionID, now); err != nil || n == 0 {
+		if n, err = revokeSessions(ctx, tx, userID, `id <> $3`, keepSessionID, now); err != nil {
 			return err
 		}
 		return writeAudit(ctx, tx, audit, map[string]any{"sessions_revoked": n}, now)
@@ -153,9 +157,7 @@ func (s *Store) RevokeSessions(ctx context.Context, userID, keepSessionID int64,
 
 // revokeSessions revokes the user's live sessions matching cond (on $3 =
 // arg) and records the auth change, in one statement.
-func revokeSessions(ctx context.Context, q interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}, userID int64, cond string, arg int64, now time.Time) (int, error) {
+func revokeSessions(ctx context.Context, q rowQuerier, userID int64, cond string, arg int64, now time.Time) (int, error) {
 	var n int
 	err := q.QueryRow(ctx, `
 		WITH r AS (

@@ -82,15 +82,7 @@ func (s *Store) AuthState(ctx context.Context, userID int64, now time.Time) (dom
 	st := domain.AuthState{LoadedAt: now}
 	u := &st.User
 	err := s.pool.QueryRow(ctx, `
-		SELECT u.id, u.email, u.is_active, u.created_at, u.updated_at,
-			coalesce((SELECT array_agg(r.code ORDER BY r.code) FROM user_roles ur
-			          JOIN roles r ON r.id = ur.role_id AND r.is_active
-			          WHERE ur.user_id = u.id), '{}'),
-			coalesce((SELECT array_agg(DISTINCT p.code ORDER BY p.code) FROM user_roles ur
-			          JOIN roles r ON r.id = ur.role_id AND r.is_active
-			          JOIN role_permissions rp ON rp.role_id = r.id
-			          JOIN permissions p ON p.id = rp.permission_id AND p.is_active
-			          WHERE ur.user_id = u.id), '{}'),
+		SELECT u.id, u.email, u.is_active, u.created_at, u.updated_at, `+accessColumns+`,
 			coalesce((SELECT array_agg(id ORDER BY id) FROM sessions
 			          WHERE user_id = u.id AND revoked_at IS NULL AND expires_at > $2), '{}')
 		FROM users u WHERE u.id = $1`, userID, now).Scan(&u.ID, &u.Email, &u.Active, &u.CreatedAt, &u.UpdatedAt,
@@ -108,13 +100,10 @@ func (s *Store) SetUserActive(ctx context.Context, userID int64, active bool, no
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var was bool
 		if err := tx.QueryRow(ctx, `SELECT is_active FROM users WHERE id = $1 FOR UPDATE`, userID).Scan(&was); err != nil {
-			if domain.KindOf(mapErr(err)) == domain.KindNotFound {
-				return domain.E(domain.KindNotFound, "User not found")
-			}
-			return mapErr(err)
+			return notFound(err, "User not found")
 		}
 		if was == active {
-			return nil
+			return writeAudit(ctx, tx, audit, map[string]any{}, now)
 		}
 		changed = true
 		if _, err := tx.Exec(ctx, `UPDATE users SET is_active = $1, updated_at = $2 WHERE id = $3`, active, now, userID); err != nil {

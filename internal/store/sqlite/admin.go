@@ -37,30 +37,29 @@ func addAuthChange(ctx context.Context, tx *sql.Tx, userID int64) error {
 	return mapErr(err)
 }
 
+// roleCodesColumn is every role code the user aliased u holds, active or
+// not, sorted and joined by commas ("" for none): what admins see and
+// audit. splitCodes reads it.
+const roleCodesColumn = `
+	coalesce((SELECT group_concat(r.code, ',' ORDER BY r.code) FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+	          WHERE ur.user_id = u.id), '')`
+
+func splitCodes(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	return strings.Split(s, ",")
+}
+
 // roleCodes lists the user's role codes, failing with KindNotFound when the
 // user does not exist.
 func roleCodes(ctx context.Context, tx *sql.Tx, userID int64) ([]string, error) {
-	var exists bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, userID).Scan(&exists); err != nil {
-		return nil, mapErr(err)
-	}
-	if !exists {
-		return nil, domain.E(domain.KindNotFound, "User not found")
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT r.code FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = ? ORDER BY r.code`, userID)
+	var codes string
+	err := tx.QueryRowContext(ctx, `SELECT `+roleCodesColumn+` FROM users u WHERE u.id = ?`, userID).Scan(&codes)
 	if err != nil {
-		return nil, mapErr(err)
+		return nil, notFound(err, "User not found")
 	}
-	defer rows.Close()
-	codes := []string{}
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, mapErr(err)
-		}
-		codes = append(codes, c)
-	}
-	return codes, mapErr(rows.Err())
+	return splitCodes(codes), nil
 }
 
 func (s *Store) changeRole(ctx context.Context, userID int64, code string, now time.Time, audit *domain.AuditEntry, stmt string) (bool, error) {
@@ -68,10 +67,7 @@ func (s *Store) changeRole(ctx context.Context, userID int64, code string, now t
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var roleID int64
 		if err := tx.QueryRowContext(ctx, `SELECT id FROM roles WHERE code = ?`, code).Scan(&roleID); err != nil {
-			if domain.KindOf(mapErr(err)) == domain.KindNotFound {
-				return domain.E(domain.KindNotFound, "Role not found")
-			}
-			return mapErr(err)
+			return notFound(err, "Role not found")
 		}
 		before, err := roleCodes(ctx, tx, userID)
 		if err != nil {
@@ -82,7 +78,7 @@ func (s *Store) changeRole(ctx context.Context, userID int64, code string, now t
 			return mapErr(err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
+			return writeAudit(ctx, tx, audit, map[string]any{}, now)
 		}
 		changed = true
 		after, err := roleCodes(ctx, tx, userID)
@@ -156,10 +152,8 @@ func (s *Store) Users(ctx context.Context, q domain.UserQuery) ([]domain.UserSum
 		return nil, 0, fmt.Errorf("list users: %w", mapErr(err))
 	}
 	rows, err := s.read.QueryContext(ctx, `
-		SELECT `+userColumns+`,
-		       coalesce((SELECT group_concat(code, ',') FROM (SELECT r.code FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-		                 WHERE ur.user_id = users.id ORDER BY r.code)), '')
-		FROM users `+where+` ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3`, pattern, q.Limit, q.Offset)
+		SELECT `+userColumns+`, `+roleCodesColumn+`
+		FROM users u `+where+` ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3`, pattern, q.Limit, q.Offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", mapErr(err))
 	}
@@ -173,10 +167,7 @@ func (s *Store) Users(ctx context.Context, q domain.UserQuery) ([]domain.UserSum
 			return nil, 0, mapErr(err)
 		}
 		u.User.PasswordHash = ""
-		u.Roles = []string{}
-		if roles != "" {
-			u.Roles = strings.Split(roles, ",")
-		}
+		u.Roles = splitCodes(roles)
 		out = append(out, u)
 	}
 	return out, total, mapErr(rows.Err())

@@ -148,8 +148,12 @@ func (s *Store) RevokeSession(ctx context.Context, userID, sessionID int64, now 
 func (s *Store) RevokeSessions(ctx context.Context, userID, keepSessionID int64, now time.Time, audit *domain.AuditEntry) (int, error) {
 	var n int
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ?`, userID).Scan(&one); err != nil {
+			return notFound(err, "User not found")
+		}
 		var err error
-		if n, err = revokeSessions(ctx, tx, userID, `id <> ?3`, keepSessionID, now); err != nil || n == 0 {
+		if n, err = revokeSessions(ctx, tx, userID, `id <> ?3`, keepSessionID, now); err != nil {
 			return err
 		}
 		return writeAudit(ctx, tx, audit, map[string]any{"sessions_revoked": n}, now)

@@ -166,6 +166,16 @@ func mapErr(err error) error {
 	return err
 }
 
+// notFound is mapErr(err), except that a missing row or foreign key
+// becomes KindNotFound with msg, the message clients see.
+func notFound(err error, msg string) error {
+	err = mapErr(err)
+	if domain.KindOf(err) == domain.KindNotFound {
+		return domain.E(domain.KindNotFound, msg)
+	}
+	return err
+}
+
 // timeLayout is the one timestamp format stored: fixed width, UTC, so that
 // string order is time order.
 const timeLayout = "2006-01-02T15:04:05.000000Z"

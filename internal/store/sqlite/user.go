@@ -124,13 +124,10 @@ func (s *Store) SetUserActive(ctx context.Context, userID int64, active bool, no
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var was bool
 		if err := tx.QueryRowContext(ctx, `SELECT is_active FROM users WHERE id = ?`, userID).Scan(&was); err != nil {
-			if domain.KindOf(mapErr(err)) == domain.KindNotFound {
-				return domain.E(domain.KindNotFound, "User not found")
-			}
-			return mapErr(err)
+			return notFound(err, "User not found")
 		}
 		if was == active {
-			return nil
+			return writeAudit(ctx, tx, audit, map[string]any{}, now)
 		}
 		changed = true
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET is_active = ?, updated_at = ? WHERE id = ?`, active, ts(now), userID); err != nil {

@@ -26,8 +26,21 @@ func auditLog(t *testing.T, s domain.Store, q domain.AuditQuery) []domain.AuditE
 	return list
 }
 
+// wantAuditChanges checks the Changes of every audit row of action, newest
+// first.
+func wantAuditChanges(t *testing.T, s domain.Store, action string, want []map[string]any) {
+	t.Helper()
+	got := []map[string]any{}
+	for _, e := range auditLog(t, s, domain.AuditQuery{Action: action}) {
+		got = append(got, e.Changes)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s audit changes, newest first (-want +got):\n%s", action, diff)
+	}
+}
+
 func testAdmin(t *testing.T, open Opener) {
-	t.Run("role changes are idempotent and audited only when they change something", func(t *testing.T) {
+	t.Run("role changes are idempotent and each is audited once, a no-op with empty changes", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
 		admin, u := mustCreateUser(t, s, domain.RoleAdmin), mustCreateUser(t, s, domain.RoleUser)
@@ -35,25 +48,29 @@ func testAdmin(t *testing.T, open Opener) {
 		if err != nil || !changed {
 			t.Fatalf("GrantRole() = %v, %v; want a change", changed, err)
 		}
-		if changed, _ := s.GrantRole(t.Context(), u.ID, domain.RoleAdmin, now, auditFor(admin.ID, domain.ActionRoleGrant, u.ID)); changed {
-			t.Error("granting a held role reported a change")
+		if changed, err := s.GrantRole(t.Context(), u.ID, domain.RoleAdmin, now, auditFor(admin.ID, domain.ActionRoleGrant, u.ID)); err != nil || changed {
+			t.Errorf("granting a held role = %v, %v; want no change", changed, err)
 		}
-		log := auditLog(t, s, domain.AuditQuery{})
-		want := []domain.AuditEntry{{ID: log[0].ID, ActorID: admin.ID, Action: domain.ActionRoleGrant, TargetType: "user",
-			TargetID: fmt.Sprint(u.ID), TraceID: "trace-1", CreatedAt: now,
-			Changes: map[string]any{"roles": map[string]any{"old": []any{"user"}, "new": []any{"admin", "user"}}}}}
-		if diff := cmp.Diff(want, log); diff != "" {
-			t.Fatalf("audit log (-want +got):\n%s", diff)
+		wantAuditChanges(t, s, domain.ActionRoleGrant, []map[string]any{
+			{},
+			{"roles": map[string]any{"old": []any{"user"}, "new": []any{"admin", "user"}}},
+		})
+		noop := auditLog(t, s, domain.AuditQuery{})[0]
+		want := domain.AuditEntry{ID: noop.ID, ActorID: admin.ID, Action: domain.ActionRoleGrant, TargetType: "user",
+			TargetID: fmt.Sprint(u.ID), TraceID: "trace-1", CreatedAt: now, Changes: map[string]any{}}
+		if diff := cmp.Diff(want, noop); diff != "" {
+			t.Errorf("audit row of the repeated grant (-want +got):\n%s", diff)
 		}
 		if changed, _ := s.RevokeRole(t.Context(), u.ID, domain.RoleAdmin, now, auditFor(admin.ID, domain.ActionRoleRevoke, u.ID)); !changed {
 			t.Error("revoking a held role reported no change")
 		}
-		if changed, _ := s.RevokeRole(t.Context(), u.ID, domain.RoleAdmin, now, auditFor(admin.ID, domain.ActionRoleRevoke, u.ID)); changed {
-			t.Error("revoking a role not held reported a change")
+		if changed, err := s.RevokeRole(t.Context(), u.ID, domain.RoleAdmin, now, auditFor(admin.ID, domain.ActionRoleRevoke, u.ID)); err != nil || changed {
+			t.Errorf("revoking a role not held = %v, %v; want no change", changed, err)
 		}
-		if n := len(auditLog(t, s, domain.AuditQuery{})); n != 2 {
-			t.Errorf("audit rows = %d, want 2", n)
-		}
+		wantAuditChanges(t, s, domain.ActionRoleRevoke, []map[string]any{
+			{},
+			{"roles": map[string]any{"old": []any{"admin", "user"}, "new": []any{"user"}}},
+		})
 		a, _ := s.UserAccess(t.Context(), u.ID)
 		if !cmp.Equal(a.Roles, []string{"user"}) {
 			t.Errorf("roles after grant and revoke = %v", a.Roles)
@@ -68,8 +85,14 @@ func testAdmin(t *testing.T, open Opener) {
 		wantKind(t, "GrantRole(unknown role)", err, domain.KindNotFound)
 		_, err = s.GrantRole(t.Context(), 4242, domain.RoleAdmin, now, auditFor(admin.ID, domain.ActionRoleGrant, 4242))
 		wantKind(t, "GrantRole(unknown user)", err, domain.KindNotFound)
+		_, err = s.RevokeRole(t.Context(), admin.ID, "no-such-role", now, auditFor(admin.ID, domain.ActionRoleRevoke, admin.ID))
+		wantKind(t, "RevokeRole(unknown role)", err, domain.KindNotFound)
+		_, err = s.RevokeRole(t.Context(), 4242, domain.RoleAdmin, now, auditFor(admin.ID, domain.ActionRoleRevoke, 4242))
+		wantKind(t, "RevokeRole(unknown user)", err, domain.KindNotFound)
 		_, err = s.SetUserActive(t.Context(), 4242, false, now, auditFor(admin.ID, domain.ActionUserDisable, 4242))
 		wantKind(t, "SetUserActive(unknown user)", err, domain.KindNotFound)
+		_, err = s.RevokeSessions(t.Context(), 4242, 0, now, auditFor(admin.ID, domain.ActionSessionsRevoke, 4242))
+		wantKind(t, "RevokeSessions(unknown user)", err, domain.KindNotFound)
 		if log := auditLog(t, s, domain.AuditQuery{}); len(log) != 0 {
 			t.Errorf("audit rows after failed changes = %+v", log)
 		}
@@ -88,18 +111,45 @@ func testAdmin(t *testing.T, open Opener) {
 		if list, _ := s.Sessions(t.Context(), u.ID, now); len(list) != 0 {
 			t.Errorf("live sessions after disabling = %d", len(list))
 		}
-		log := auditLog(t, s, domain.AuditQuery{Action: domain.ActionUserDisable})
-		want := map[string]any{"is_active": map[string]any{"old": true, "new": false}, "sessions_revoked": float64(2)}
-		if len(log) != 1 || !cmp.Equal(log[0].Changes, want) {
-			t.Errorf("audit = %+v, want changes %v", log, want)
+		wantAuditChanges(t, s, domain.ActionUserDisable, []map[string]any{
+			{"is_active": map[string]any{"old": true, "new": false}, "sessions_revoked": float64(2)},
+		})
+	})
+
+	t.Run("setting the active flag to its value is audited with empty changes", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		admin, u := mustCreateUser(t, s, domain.RoleAdmin), mustCreateUser(t, s)
+		if changed, err := s.SetUserActive(t.Context(), u.ID, true, now, auditFor(admin.ID, domain.ActionUserEnable, u.ID)); err != nil || changed {
+			t.Errorf("enabling an active user = %v, %v; want no change", changed, err)
 		}
-		if changed, _ := s.SetUserActive(t.Context(), u.ID, false, now, auditFor(admin.ID, domain.ActionUserDisable, u.ID)); changed {
-			t.Error("disabling a disabled user reported a change")
+		wantAuditChanges(t, s, domain.ActionUserEnable, []map[string]any{{}})
+		if _, err := s.SetUserActive(t.Context(), u.ID, false, now, auditFor(admin.ID, domain.ActionUserDisable, u.ID)); err != nil {
+			t.Fatal(err)
 		}
-		n, err := s.RevokeSessions(t.Context(), admin.ID, 0, now, auditFor(admin.ID, domain.ActionSessionsRevoke, admin.ID))
-		if err != nil || n != 0 || len(auditLog(t, s, domain.AuditQuery{})) != 1 {
-			t.Errorf("revoking no sessions = %d, %v, wrote an audit row", n, err)
+		if changed, err := s.SetUserActive(t.Context(), u.ID, false, now, auditFor(admin.ID, domain.ActionUserDisable, u.ID)); err != nil || changed {
+			t.Errorf("disabling a disabled user = %v, %v; want no change", changed, err)
 		}
+		wantAuditChanges(t, s, domain.ActionUserDisable, []map[string]any{
+			{},
+			{"is_active": map[string]any{"old": true, "new": false}, "sessions_revoked": float64(0)},
+		})
+	})
+
+	t.Run("revoking sessions is audited once with the count, even when none was live", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		admin, u := mustCreateUser(t, s, domain.RoleAdmin), mustCreateUser(t, s)
+		n, err := s.RevokeSessions(t.Context(), u.ID, 0, now, auditFor(admin.ID, domain.ActionSessionsRevoke, u.ID))
+		if err != nil || n != 0 {
+			t.Fatalf("RevokeSessions(no sessions) = %d, %v; want 0", n, err)
+		}
+		wantAuditChanges(t, s, domain.ActionSessionsRevoke, []map[string]any{{"sessions_revoked": float64(0)}})
+		mustCreateSession(t, s, u.ID, now)
+		if n, err := s.RevokeSessions(t.Context(), u.ID, 0, now, auditFor(admin.ID, domain.ActionSessionsRevoke, u.ID)); err != nil || n != 1 {
+			t.Fatalf("RevokeSessions(one session) = %d, %v; want 1", n, err)
+		}
+		wantAuditChanges(t, s, domain.ActionSessionsRevoke, []map[string]any{{"sessions_revoked": float64(1)}, {"sessions_revoked": float64(0)}})
 	})
 
 	t.Run("audit log filters, orders newest first and pages", func(t *testing.T) {
