@@ -31,7 +31,7 @@ func chromium(t *testing.T) string {
 	if os.Getenv("CI") != "" {
 		t.Fatal("chromium is not installed (apt-get install chromium)")
 	}
-	t.Skip("chromium not installed")
+	t.Skip("needs Chromium (apt-get install chromium); .ci/run installs it")
 	return ""
 }
 
