@@ -46,7 +46,7 @@ type LegacyResult struct {
 }
 
 // ImportLegacy maps the browser's old localStorage data onto progress,
-// history and favourites, in one transaction (API.md §2.5, D6). Invalid
+// history and favourites, in one transaction (the browser client's localStorage format). Invalid
 // items are skipped and reported; items not newer than what is stored are
 // skipped, so importing twice changes nothing.
 func (w *Watch) ImportLegacy(ctx context.Context, p domain.Principal, provider string, progress []LegacyProgress, series []LegacySeries) (LegacyResult, error) {

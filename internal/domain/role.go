@@ -2,7 +2,7 @@ package domain
 
 import "slices"
 
-// Permission codes seeded by the first migration (API.md §4).
+// Permission codes seeded by the first migration (the original service's set).
 const (
 	PermLibraryRead   = "library:read"
 	PermLibraryWrite  = "library:write"

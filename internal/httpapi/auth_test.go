@@ -19,7 +19,7 @@ import (
 
 const pw = "correct-horse-1"
 
-// The original service's auth tests (API.md §9), adapted to D2/D3.
+// The original service's auth tests, adapted to our error format and account rules.
 
 func TestRegisterLoginMeFlow(t *testing.T) {
 	api := newTestAPI(t)

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// CORS settings of API.md §7.4, with the headers this service adds (D9).
+// CORS settings of the original service, with the headers this service adds (X-Trace-ID, RateLimit-*).
 var (
 	corsMethods       = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 	corsAllowHeaders  = []string{"Accept", "Accept-Language", "Authorization", "Content-Language", "Content-Type", "If-None-Match", "X-Trace-ID"}

@@ -11,7 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// The original service's library tests (API.md §9).
+// The original service's library tests.
 
 func TestLibraryCRUDFlow(t *testing.T) {
 	api := newTestAPI(t)

@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// The original service's progress and history tests (API.md §9).
+// The original service's progress and history tests.
 
 func progressBody(title string, pos, dur float64) string {
 	return fmt.Sprintf(`{"title_id":%q,"position_seconds":%v,"duration_seconds":%v}`, title, pos, dur)
@@ -140,7 +140,7 @@ func testProgressRules(t *testing.T, api *testAPI) {
 	}
 }
 
-// The browser client's calls (API.md §8.2), with its exact headers: JSON
+// The browser client's calls (its watch page), with its exact headers: JSON
 // Content-Type on every request, the bearer token, provider=rpc where it
 // sends it; every field it reads is checked.
 func TestBrowserClientSession(t *testing.T) {

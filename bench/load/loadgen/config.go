@@ -1,5 +1,5 @@
 // Package loadgen drives a running Anirohi API with simulated browser tabs
-// ("viewers") of the real client (API.md §8.2): each one saves its player
+// ("viewers") of the real browser client's watch page: each one saves its player
 // position every few seconds and now and then reads or writes its library,
 // reads its progress and history, refreshes its session or logs in again.
 //

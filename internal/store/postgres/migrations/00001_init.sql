@@ -1,5 +1,5 @@
 -- The whole schema of the service. Table and column names follow the
--- original service (API.md §5) so that its data can be copied across.
+-- original service so that its data can be copied across.
 
 -- +goose Up
 CREATE TABLE users (
