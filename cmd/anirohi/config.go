@@ -26,9 +26,11 @@ import (
 // .env). Its zero-setup defaults run locally: SQLite under ./data, no Redis.
 type Config struct {
 	AppName string
-	Version string
-	Debug   bool
-	Env     string // dev, production or test
+	// VersionVar is VERSION, which the original service showed on /health;
+	// the version is now stamped at build time, so it is only warned about.
+	VersionVar string
+	Debug      bool
+	Env        string // dev, production or test
 
 	DB         Database
 	DBPoolSize int
@@ -101,10 +103,10 @@ const defaultSQLitePath = "./data/anirohi.db"
 func loadConfig(getenv func(string) string) (Config, *envReader, error) {
 	e := newEnvReader(getenv)
 	c := Config{
-		AppName: e.str("APP_NAME", "Anirohi API"),
-		Version: e.str("VERSION", "1.0.0"),
-		Debug:   e.boolean("DEBUG", false),
-		Env:     e.oneOf("ENV", "dev", "dev", "production", "test"),
+		AppName:    e.str("APP_NAME", "Anirohi API"),
+		VersionVar: e.str("VERSION", ""),
+		Debug:      e.boolean("DEBUG", false),
+		Env:        e.oneOf("ENV", "dev", "dev", "production", "test"),
 
 		DBPoolSize: e.integer("DB_POOL_SIZE", 10, 1, 1000),
 

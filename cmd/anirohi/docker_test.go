@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -147,6 +149,22 @@ func TestDockerBuildAndHealthcheck(t *testing.T) {
 		if code := healthcheckExit(t, bin, port); code != 0 {
 			t.Errorf("healthcheck against a running server exited %d", code)
 		}
+		// One version everywhere: the one stamped at build time.
+		var health struct{ Version string }
+		if resp, err := http.Get("http://127.0.0.1:" + port + "/health"); err == nil {
+			json.NewDecoder(resp.Body).Decode(&health)
+			resp.Body.Close()
+		}
+		metrics := ""
+		if resp, err := http.Get("http://127.0.0.1:" + port + "/metrics"); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			metrics = string(b)
+			resp.Body.Close()
+		}
+		if health.Version != "9.9.9-test" || !strings.Contains(metrics, `anirohi_build_info{commit="abc1234",go_version=`) ||
+			!strings.Contains(metrics, `version="9.9.9-test"} 1`) {
+			t.Errorf("/health version %q, build info %q: want the stamped 9.9.9-test everywhere", health.Version, grepLine(metrics, "anirohi_build_info{"))
+		}
 		cmd.Process.Signal(syscall.SIGTERM)
 		if err := cmd.Wait(); err != nil {
 			t.Errorf("exit after SIGTERM: %v\n%s", err, logs)
@@ -174,4 +192,14 @@ func TestDockerBuildAndHealthcheck(t *testing.T) {
 			t.Errorf("exit after SIGTERM: %v", err)
 		}
 	})
+}
+
+// grepLine returns the first line of text that contains s.
+func grepLine(text, s string) string {
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
 }

@@ -18,7 +18,9 @@ import (
 	"github.com/joho/godotenv"
 )
 
-// Set at build time with -ldflags "-X main.buildVersion=... -X main.buildCommit=...".
+// The one version of the binary, stamped at build time with -ldflags
+// "-X main.buildVersion=... -X main.buildCommit=..." (the Dockerfile does);
+// /health, `anirohi version`, anirohi_build_info and traces all show it.
 var (
 	buildVersion = "dev"
 	buildCommit  = "unknown"

@@ -23,7 +23,7 @@ import (
 // TRACING_ENABLED, only logging SQL statements when DEBUG, a no-op
 // otherwise.
 func setupTracing(ctx context.Context, cfg Config, log *slog.Logger) (*tracing.Tracing, error) {
-	tc := tracing.Config{Enabled: cfg.TracingEnabled, ServiceName: cfg.OTelService, ServiceVersion: cfg.Version,
+	tc := tracing.Config{Enabled: cfg.TracingEnabled, ServiceName: cfg.OTelService, ServiceVersion: buildVersion,
 		Endpoint: cfg.OTelEndpoint, Protocol: cfg.OTelProtocol, Sampler: cfg.Sampler}
 	if cfg.Debug {
 		tc.OnSpan = logSQL(log)

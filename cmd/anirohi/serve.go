@@ -159,6 +159,9 @@ func sameSite(v string) http.SameSite {
 }
 
 func warnAboutConfig(log *slog.Logger, cfg Config, known *envReader, env environ) {
+	if cfg.VersionVar != "" && cfg.VersionVar != buildVersion {
+		log.Warn("VERSION is ignored: the version is stamped at build time", slog.String("version", buildVersion))
+	}
 	if cfg.SecretGenerated {
 		log.Warn("SECRET_KEY is not set: using a random key for this process only; every token dies on restart. Set SECRET_KEY (openssl rand -hex 32) for anything but local development")
 	}

@@ -133,7 +133,7 @@ func httpConfig(cfg Config) httpapi.Config {
 	return httpapi.Config{
 		Docs:           docs,
 		AppName:        cfg.AppName,
-		Version:        cfg.Version,
+		Version:        buildVersion,
 		AllowedOrigins: cfg.AllowedOrigins,
 		CookieSecure:   cfg.CookieSecure,
 		CookieSameSite: sameSite(cfg.CookieSameSite),
