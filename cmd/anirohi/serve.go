@@ -73,7 +73,7 @@ func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Wr
 	if err := errors.Join(serr, rerr); err != nil {
 		return err
 	}
-	deps, access, err := buildDeps(ctx, cfg, store, rdb, tr, m, root)
+	deps, access, err := buildDeps(cfg, store, rdb, tr, m, root)
 	if err != nil {
 		return err
 	}
