@@ -70,8 +70,8 @@ env "${ENV_OURS[@]}" PORT=8001 REDIS_URL=redis://127.0.0.1:6379/0 REDIS_PREFIX="
 BARE_OURS=http://127.0.0.1:8002 TRACED_OURS=http://127.0.0.1:8003
 env "${ENV_OURS[@]}" PORT=8002 METRICS_ENABLED=false "$OUT/anirohi" > "$OUT/anirohi-bare.log" 2>&1 & BARE_PID=$!
 "$OUT/otlpsink" -addr 127.0.0.1:4318 > "$OUT/otlpsink.log" 2>&1 & SINK_PID=$!
-env "${ENV_OURS[@]}" PORT=8003 TRACING_ENABLED=true OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf \
-  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318/v1/traces OTEL_TRACES_SAMPLER=parentbased_traceidratio \
+env "${ENV_OURS[@]}" PORT=8003 TRACING_ENABLED=true \
+  OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 OTEL_TRACES_SAMPLER=parentbased_traceidratio \
   OTEL_TRACES_SAMPLER_ARG=0.1 "$OUT/anirohi" > "$OUT/anirohi-traced.log" 2>&1 & TRACED_PID=$!
 trap 'kill $OURS_PID $REDIS_PID $BARE_PID $TRACED_PID $SINK_PID $LIMITS_PID 2>/dev/null; wait 2>/dev/null' EXIT
 for u in $OURS/health $REDIS_OURS/health $BARE_OURS/health $TRACED_OURS/health $LIMITS/hello; do

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"path/filepath"
@@ -67,8 +68,8 @@ type Config struct {
 	MetricsToken   string
 	TracingEnabled bool
 	OTelService    string
-	OTelEndpoint   string
-	OTelProtocol   string
+	OTelEndpoint   string // OTLP/HTTP base URL (tracing.TracesURL)
+	OTelHeaders    http.Header
 	Sampler        sdktrace.Sampler
 
 	Host            string
@@ -146,7 +147,6 @@ func loadConfig(getenv func(string) string) (Config, *envReader, error) {
 		TracingEnabled: e.boolean("TRACING_ENABLED", false),
 		OTelService:    e.str("OTEL_SERVICE_NAME", "anirohi-api"),
 		OTelEndpoint:   e.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
-		OTelProtocol:   e.oneOf("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", "grpc", "http/protobuf"),
 
 		Host:            e.str("HOST", "0.0.0.0"),
 		Port:            e.integer("PORT", 8000, 0, 65535),
@@ -167,9 +167,13 @@ func loadConfig(getenv func(string) string) (Config, *envReader, error) {
 	if c.Sampler, err = tracing.ParseSampler(e.str("OTEL_TRACES_SAMPLER", ""), e.str("OTEL_TRACES_SAMPLER_ARG", "")); err != nil {
 		e.fail("OTEL_TRACES_SAMPLER", "%v", err)
 	}
+	readOTLPProtocol(e)
+	if c.OTelHeaders, err = tracing.ParseHeaders(e.secret("OTEL_EXPORTER_OTLP_HEADERS")); err != nil {
+		e.fail("OTEL_EXPORTER_OTLP_HEADERS", "%v", err)
+	}
 	if c.TracingEnabled {
-		if u, err := url.Parse(c.OTelEndpoint); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-			e.fail("OTEL_EXPORTER_OTLP_ENDPOINT", "must be the collector's URL (e.g. http://otel-collector:4317) when TRACING_ENABLED=true")
+		if _, err := tracing.TracesURL(c.OTelEndpoint); err != nil {
+			e.fail("OTEL_EXPORTER_OTLP_ENDPOINT", "must be the collector's OTLP/HTTP URL (e.g. http://otel-collector:4318) when TRACING_ENABLED=true")
 		}
 	}
 	if c.RedisURL != "" {
@@ -190,6 +194,18 @@ func loadConfig(getenv func(string) string) (Config, *envReader, error) {
 		checkProduction(e, c)
 	}
 	return c, e, e.err()
+}
+
+// readOTLPProtocol accepts only OTLP/HTTP, the OpenTelemetry default: the
+// gRPC exporter would pull all of gRPC into the binary.
+func readOTLPProtocol(e *envReader) {
+	switch p := e.str("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"); p {
+	case "http/protobuf":
+	case "grpc":
+		e.fail("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc is not supported: traces are exported over OTLP/HTTP; set http/protobuf (the default) or remove it, and point OTEL_EXPORTER_OTLP_ENDPOINT at the collector's HTTP port (usually 4318)")
+	default:
+		e.fail("OTEL_EXPORTER_OTLP_PROTOCOL", "must be http/protobuf, got %q", p)
+	}
 }
 
 // checkProduction applies the production rules of D10.

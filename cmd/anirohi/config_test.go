@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/joho/godotenv"
+
+	"github.com/anirohi/anirohi-api/internal/platform/logging"
 )
 
 func envOf(kv map[string]string) func(string) string {
@@ -95,6 +99,14 @@ func TestConfigProblems(t *testing.T) {
 		{"wildcard origin", with(goodProduction(), "ALLOWED_ORIGINS", "https://a.example,*"), []string{"ALLOWED_ORIGINS"}},
 		{"no redis", with(goodProduction(), "REDIS_URL", ""), []string{"REDIS_URL"}},
 		{"negative drain", with(goodProduction(), "SHUTDOWN_DRAIN_SECONDS", "-1"), []string{"SHUTDOWN_DRAIN_SECONDS"}},
+		{"OTLP over gRPC", with(goodProduction(), "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"), []string{"OTEL_EXPORTER_OTLP_PROTOCOL"}},
+		{"unknown OTLP protocol", with(goodProduction(), "OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"), []string{"OTEL_EXPORTER_OTLP_PROTOCOL"}},
+		{"malformed OTLP headers", with(goodProduction(), "OTEL_EXPORTER_OTLP_HEADERS", "api-key"), []string{"OTEL_EXPORTER_OTLP_HEADERS"}},
+		{"tracing without endpoint", with(goodProduction(), "TRACING_ENABLED", "true"), []string{"OTEL_EXPORTER_OTLP_ENDPOINT"}},
+		{"tracing to a non-HTTP endpoint", with(with(goodProduction(), "TRACING_ENABLED", "true"), "OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"),
+			[]string{"OTEL_EXPORTER_OTLP_ENDPOINT"}},
+		{"tracing over OTLP/HTTP", with(with(with(goodProduction(), "TRACING_ENABLED", "true"), "OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+			"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"), nil},
 		{"bad values everywhere", map[string]string{
 			"ENV": "staging", "DEBUG": "maybe", "PORT": "99999", "ALGORITHM": "none",
 			"JWT_ACCESS_TTL_MINUTES": "0", "COOKIE_SAMESITE": "none", "ALLOWED_ORIGINS": "localhost:3000",
@@ -118,6 +130,40 @@ func TestConfigProblems(t *testing.T) {
 				t.Errorf("error echoes the database password: %v", err)
 			}
 		})
+	}
+}
+
+func TestGRPCExporterRefusedWithTheFix(t *testing.T) {
+	_, _, err := loadConfig(envOf(with(goodProduction(), "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")))
+	if err == nil {
+		t.Fatal("OTEL_EXPORTER_OTLP_PROTOCOL=grpc accepted")
+	}
+	for _, want := range []string{"grpc is not supported", "http/protobuf", "4318"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if cfg, _, err := loadConfig(envOf(nil)); err != nil || cfg.TracingEnabled {
+		t.Errorf("defaults: tracing %v, error %v; want off and valid without a protocol", cfg.TracingEnabled, err)
+	}
+}
+
+func TestGRPCPortEndpointWarns(t *testing.T) {
+	warnings := func(endpoint string) string {
+		env := map[string]string{"TRACING_ENABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}
+		cfg, known, err := loadConfig(envOf(env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		warnAboutConfig(logging.New(&out, slog.LevelWarn, nil), cfg, known, environ{get: envOf(env)})
+		return out.String()
+	}
+	if got := warnings("http://collector:4317"); !strings.Contains(got, "4317") || !strings.Contains(got, "4318") {
+		t.Errorf("an endpoint on the gRPC port logged %q, want a warning naming 4317 and 4318", got)
+	}
+	if got := warnings("http://collector:4318"); strings.Contains(got, "4317") {
+		t.Errorf("an endpoint on the HTTP port logged %q, want no port warning", got)
 	}
 }
 

@@ -76,6 +76,27 @@ func buildLikeDockerfile() (string, error) {
 	return bin, nil
 }
 
+// The footprint budget: binary size, and resident memory right after the
+// first /health (no password is hashed at start).
+const (
+	maxBinaryBytes = 25_000_000
+	maxIdleRSSKiB  = 30 * 1024
+)
+
+// residentKiB is VmRSS of a process (Linux only: an error elsewhere).
+func residentKiB(pid int) (int, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS for process %d", pid)
+}
+
 func freePort(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -140,11 +161,23 @@ func TestDockerBuildAndHealthcheck(t *testing.T) {
 			t.Errorf("binary built without %s:\n%s", want, info)
 		}
 	}
+	// The footprint budget (bench/footprint.sh measures it all).
+	if st, err := os.Stat(bin); err != nil || st.Size() > maxBinaryBytes {
+		t.Errorf("binary is %d bytes (%v), over the budget of %d: see what grew with go version -m and go tool nm -size -sort size", st.Size(), err, maxBinaryBytes)
+	}
+	for _, mod := range []string{"google.golang.org/grpc", "github.com/getkin/kin-openapi", "github.com/chromedp/"} {
+		if strings.Contains(string(info), "\t"+mod) {
+			t.Errorf("the binary links %s, which belongs in tests only (gRPC also keeps every exported method, through html/template)", mod)
+		}
+	}
 
 	t.Run("zero setup from an empty directory", func(t *testing.T) {
 		cmd, port, logs := startBinary(t, bin, nil)
 		if _, err := os.Stat(filepath.Join(cmd.Dir, "data", "anirohi.db")); err != nil {
 			t.Errorf("no SQLite database under ./data: %v", err)
+		}
+		if rss, err := residentKiB(cmd.Process.Pid); err == nil && rss > maxIdleRSSKiB {
+			t.Errorf("resident memory right after start is %d KiB, over the budget of %d KiB", rss, maxIdleRSSKiB)
 		}
 		if code := healthcheckExit(t, bin, port); code != 0 {
 			t.Errorf("healthcheck against a running server exited %d", code)

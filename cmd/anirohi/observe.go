@@ -24,7 +24,7 @@ import (
 // otherwise.
 func setupTracing(ctx context.Context, cfg Config, log *slog.Logger) (*tracing.Tracing, error) {
 	tc := tracing.Config{Enabled: cfg.TracingEnabled, ServiceName: cfg.OTelService, ServiceVersion: buildVersion,
-		Endpoint: cfg.OTelEndpoint, Protocol: cfg.OTelProtocol, Sampler: cfg.Sampler}
+		Endpoint: cfg.OTelEndpoint, Headers: cfg.OTelHeaders, Sampler: cfg.Sampler}
 	if cfg.Debug {
 		tc.OnSpan = logSQL(log)
 	}

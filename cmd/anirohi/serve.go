@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -164,6 +165,9 @@ func warnAboutConfig(log *slog.Logger, cfg Config, known *envReader, env environ
 	}
 	if cfg.SecretGenerated {
 		log.Warn("SECRET_KEY is not set: using a random key for this process only; every token dies on restart. Set SECRET_KEY (openssl rand -hex 32) for anything but local development")
+	}
+	if u, err := url.Parse(cfg.OTelEndpoint); cfg.TracingEnabled && err == nil && u.Port() == "4317" {
+		log.Warn("OTEL_EXPORTER_OTLP_ENDPOINT names port 4317, the collector's OTLP/gRPC port; traces are exported over OTLP/HTTP, usually port 4318")
 	}
 	for _, k := range env.dotKeys {
 		if !known.known[k] {

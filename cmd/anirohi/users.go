@@ -50,7 +50,7 @@ func usersCmd(ctx context.Context, args []string, env environ, stdin io.Reader, 
 	}
 	defer store.Close()
 	clock := systemClock{}
-	auth, err := newAuth(ctx, cfg, store, app.NewAccess(store, clock), clock, nil)
+	auth, err := newAuth(cfg, store, app.NewAccess(store, clock), clock, nil)
 	if err != nil {
 		return err
 	}

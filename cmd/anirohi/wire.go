@@ -22,13 +22,13 @@ import (
 )
 
 // newAuth builds the auth use cases from the configuration.
-func newAuth(ctx context.Context, cfg Config, store app.AuthStore, access *app.Access, clock app.Clock, events app.AuthEvents) (*app.Auth, error) {
+func newAuth(cfg Config, store app.AuthStore, access *app.Access, clock app.Clock, events app.AuthEvents) (*app.Auth, error) {
 	tokens, err := token.NewIssuer(cfg.Algorithm, cfg.SecretKey, cfg.SecretKeyPrevious, cfg.AccessTTL)
 	if err != nil {
 		return nil, err
 	}
-	return app.NewAuth(ctx, store, access, password.NewHasher(cfg.Argon2, cfg.HashConcurrency, cfg.HashMaxWait),
-		tokens, clock, app.AuthConfig{RefreshTTL: cfg.RefreshTTL, ReuseGrace: cfg.RefreshReuseGrace}, events)
+	return app.NewAuth(store, access, password.NewHasher(cfg.Argon2, cfg.HashConcurrency, cfg.HashMaxWait),
+		tokens, clock, app.AuthConfig{RefreshTTL: cfg.RefreshTTL, ReuseGrace: cfg.RefreshReuseGrace}, events), nil
 }
 
 // buildDeps wires the use cases and the platform pieces of the HTTP layer.
@@ -41,7 +41,7 @@ func buildDeps(ctx context.Context, cfg Config, store store, rdb *redis.Client, 
 	if m != nil {
 		events = m
 	}
-	auth, err := newAuth(ctx, cfg, store, access, clock, events)
+	auth, err := newAuth(cfg, store, access, clock, events)
 	if err != nil {
 		return httpapi.Deps{}, nil, err
 	}

@@ -16,9 +16,13 @@ type Clock interface {
 // Hasher hashes and verifies passwords. Verify's rehash says the stored
 // hash should be replaced (old algorithm or parameters). A hasher too busy
 // to serve in time returns an error wrapping context.DeadlineExceeded.
+// Dummy returns, without hashing, a hash of the current algorithm and
+// parameters that matches no password, so that verifying against it costs
+// what verifying a real one does.
 type Hasher interface {
 	Hash(ctx context.Context, password string) (string, error)
 	Verify(ctx context.Context, hash, password string) (ok, rehash bool, err error)
+	Dummy() string
 }
 
 // TokenIssuer makes and checks access tokens and refresh tokens.

@@ -51,18 +51,14 @@ func (noEvents) Registered()    {}
 func (noEvents) Login(string)   {}
 func (noEvents) Refresh(string) {}
 
-// NewAuth returns the auth use cases. It hashes one random password to
-// have a dummy hash of the current parameters.
-func NewAuth(ctx context.Context, store AuthStore, access *Access, hasher Hasher, tokens TokenIssuer, clock Clock, cfg AuthConfig, events AuthEvents) (*Auth, error) {
-	dummyPassword, _ := tokens.NewRefresh()
-	dummy, err := hasher.Hash(ctx, dummyPassword)
-	if err != nil {
-		return nil, fmt.Errorf("prepare dummy hash: %w", err)
-	}
+// NewAuth returns the auth use cases. The dummy hash that unknown emails
+// verify is the hasher's Dummy: computing a real one would cost a hash
+// (tens of milliseconds and 19 MiB) at every start.
+func NewAuth(store AuthStore, access *Access, hasher Hasher, tokens TokenIssuer, clock Clock, cfg AuthConfig, events AuthEvents) *Auth {
 	if events == nil {
 		events = noEvents{}
 	}
-	return &Auth{store: store, access: access, hasher: hasher, tokens: tokens, clock: clock, cfg: cfg, events: events, dummyHash: dummy}, nil
+	return &Auth{store: store, access: access, hasher: hasher, tokens: tokens, clock: clock, cfg: cfg, events: events, dummyHash: hasher.Dummy()}
 }
 
 // Client describes where a request comes from, recorded on its session.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"slices"
@@ -103,18 +104,47 @@ func TestLogin(t *testing.T) {
 		wantError(t, 401, "AUTHENTICATION_ERROR", "Incorrect email or password")
 }
 
+// An unknown email verifies one hash, like a wrong password, and that hash
+// has the algorithm, parameters, salt and digest sizes of a real one, so
+// the work is the same.
 func TestUnknownEmailCostsTheSameHashing(t *testing.T) {
 	api := newTestAPI(t)
 	api.register("dave@example.com", pw)
-	count := func(email string) int64 {
+	login := func(email string) (verifies int64, hash string) {
 		before := api.hasher.verifies.Load()
 		api.do(req{method: "POST", path: "/api/v1/auth/login", body: credentials{email, "wrong-password"}}).wantStatus(t, 401)
-		return api.hasher.verifies.Load() - before
+		return api.hasher.verifies.Load() - before, *api.hasher.last.Load()
 	}
-	unknown, wrong := count("nobody@example.com"), count("dave@example.com")
+	unknown, dummy := login("nobody@example.com")
+	wrong, real := login("dave@example.com")
 	if unknown != 1 || wrong != 1 {
 		t.Errorf("hash verifications: unknown email %d, wrong password %d; want 1 and 1", unknown, wrong)
 	}
+	if got, want := phcShape(t, dummy), phcShape(t, real); got != want {
+		t.Errorf("unknown email verified a hash shaped %+v, a real one is %+v", got, want)
+	}
+	if _, again := login("nobody@example.com"); again != dummy {
+		t.Error("the dummy hash changed between logins")
+	}
+}
+
+// phcShape is a PHC string without its salt and digest, and their lengths.
+func phcShape(t *testing.T, hash string) (shape struct {
+	params             string
+	saltLen, digestLen int
+}) {
+	t.Helper()
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 {
+		t.Fatalf("%q is not a PHC string", hash)
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	digest, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil {
+		t.Fatalf("%q: salt or digest not base64", hash)
+	}
+	shape.params, shape.saltLen, shape.digestLen = strings.Join(parts[:4], "$"), len(salt), len(digest)
+	return shape
 }
 
 func TestRefreshRotates(t *testing.T) {

@@ -1,6 +1,9 @@
 package httpapi
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -61,6 +64,47 @@ func TestDocsPages(t *testing.T) {
 		t.Errorf("/openapi.json = %.200s", spec.Body.String())
 	}
 	api.do(req{path: "/docs/assets/nope.js"}).wantError(t, 404, "NOT_FOUND", "Not Found")
+}
+
+// The large assets are embedded gzipped: sent as they are to a client that
+// accepts gzip, decompressed to one that does not, the same bytes either way.
+func TestDocsAssetsGzipped(t *testing.T) {
+	api := newTestAPI(t, withDocs())
+	for _, name := range []string{"swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js"} {
+		path := "/docs/assets/" + name
+		plain := api.do(req{path: path}).wantStatus(t, 200)
+		zipped := api.do(req{path: path, header: map[string]string{"Accept-Encoding": "br, gzip;q=0.8"}}).wantStatus(t, 200)
+		if plain.Header().Get("Content-Encoding") != "" || zipped.Header().Get("Content-Encoding") != "gzip" || zipped.Header().Get("Vary") != "Accept-Encoding" {
+			t.Errorf("%s: Content-Encoding %q without gzip, %q (Vary %q) with it; want none, then gzip with Vary",
+				name, plain.Header().Get("Content-Encoding"), zipped.Header().Get("Content-Encoding"), zipped.Header().Get("Vary"))
+		}
+		zr, err := gzip.NewReader(zipped.Body)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		unzipped, err := io.ReadAll(zr)
+		if err != nil || !bytes.Equal(unzipped, plain.Body.Bytes()) || len(unzipped) < 100_000 {
+			t.Errorf("%s: gzipped body decompresses to %d bytes (%v), the plain one has %d", name, len(unzipped), err, plain.Body.Len())
+		}
+		if ct := zipped.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/") {
+			t.Errorf("%s: Content-Type %q", name, ct)
+		}
+		api.do(req{path: path + ".gz"}).wantStatus(t, 404)
+	}
+	if r := api.do(req{path: "/docs/assets/swagger-init.js", header: map[string]string{"Accept-Encoding": "gzip"}}).wantStatus(t, 200); r.Header().Get("Content-Encoding") != "" {
+		t.Error("swagger-init.js, stored plain, was sent with a Content-Encoding")
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for header, want := range map[string]bool{
+		"": false, "gzip": true, "GZIP": true, "gzip, deflate, br": true, "br;q=1.0, gzip;q=0.5": true,
+		"gzip;q=0": false, "gzip; q=0.0": false, "identity": false, "*": true, "*;q=0": false, "gzip;q=0, *": false, "br, *;q=0.1": true,
+	} {
+		if got := acceptsGzip(header); got != want {
+			t.Errorf("acceptsGzip(%q) = %v, want %v", header, got, want)
+		}
+	}
 }
 
 func TestDocsOffWithoutDebug(t *testing.T) {

@@ -146,7 +146,7 @@ func TestObservabilityIsWired(t *testing.T) {
 		t.Errorf("grafana mounts %v, want the provisioning and the dashboards", m)
 	}
 	api := service(t, p, "api")
-	if *api.Environment["TRACING_ENABLED"] != "true" || *api.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] != "http://jaeger:4317" {
+	if *api.Environment["TRACING_ENABLED"] != "true" || *api.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] != "http://jaeger:4318" {
 		t.Errorf("api does not send traces to the collector: %v", api.Environment)
 	}
 }

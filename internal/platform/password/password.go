@@ -60,9 +60,25 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	}
 	key := argon2.IDKey([]byte(pw), salt, h.params.Iterations, h.params.MemoryKiB, h.params.Parallelism, keyLen)
 	h.release()
+	return h.phc(salt, key), nil
+}
+
+// Dummy returns a hash in Hash's format and parameters, with a random salt
+// and a random digest instead of a computed one: it matches no password
+// (but with chance 2⁻²⁵⁶), and verifying a password against it costs the
+// same as against a real hash, without computing one.
+func (h *Hasher) Dummy() string {
+	salt, key := make([]byte, saltLen), make([]byte, keyLen)
+	rand.Read(salt)
+	rand.Read(key)
+	return h.phc(salt, key)
+}
+
+// phc is the PHC string of an argon2id digest with the Hasher's parameters.
+func (h *Hasher) phc(salt, key []byte) string {
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version,
-		h.params.MemoryKiB, h.params.Iterations, h.params.Parallelism, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		h.params.MemoryKiB, h.params.Iterations, h.params.Parallelism, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
 // Verify reports whether pw matches hash (argon2id PHC or bcrypt $2a$/$2b$/$2y$)

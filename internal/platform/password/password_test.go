@@ -42,6 +42,27 @@ func TestHashAndVerify(t *testing.T) {
 	}
 }
 
+// Dummy is a hash of the current parameters, verified like a real one
+// (same parameters, salt and digest sizes, so the same argon2id work), that
+// matches nothing; each call has its own salt and digest.
+func TestDummy(t *testing.T) {
+	p := Params{MemoryKiB: 128, Iterations: 3, Parallelism: 2}
+	h := NewHasher(p, 1, time.Second)
+	dummy := h.Dummy()
+	gotParams, salt, key, err := parsePHC(dummy)
+	if err != nil || gotParams != p || len(salt) != saltLen || len(key) != keyLen {
+		t.Fatalf("Dummy() = %q: params %+v, salt %d bytes, digest %d, %v; want %+v, %d, %d", dummy, gotParams, len(salt), len(key), err, p, saltLen, keyLen)
+	}
+	for _, pw := range []string{"", "pw-123456"} {
+		if ok, rehash, err := h.Verify(t.Context(), dummy, pw); ok || rehash || err != nil {
+			t.Errorf("Verify(dummy, %q) = %v, %v, %v; want false, false, nil", pw, ok, rehash, err)
+		}
+	}
+	if h.Dummy() == dummy {
+		t.Error("two dummies are equal: salt and digest are not random")
+	}
+}
+
 func TestVerifyAsksForRehashWhenParamsChange(t *testing.T) {
 	old, _ := NewHasher(fast, 1, time.Second).Hash(t.Context(), "pw-123456")
 	ok, rehash, err := NewHasher(Params{MemoryKiB: 128, Iterations: 1, Parallelism: 1}, 1, time.Second).Verify(t.Context(), old, "pw-123456")

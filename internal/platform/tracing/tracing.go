@@ -1,5 +1,5 @@
 // Package tracing sets up OpenTelemetry: a tracer provider exporting over
-// OTLP (gRPC or HTTP), the sampler of the standard OTEL_TRACES_SAMPLER
+// OTLP/HTTP (protobuf), the sampler of the standard OTEL_TRACES_SAMPLER
 // variables, W3C trace-context propagation, and root spans that can adopt a
 // trace id the client chose. Disabled, everything is a no-op. It imports no
 // internal package.
@@ -8,13 +8,15 @@ package tracing
 import (
 	"context"
 	crand "crypto/rand"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -27,8 +29,8 @@ type Config struct {
 	Enabled        bool
 	ServiceName    string
 	ServiceVersion string
-	Endpoint       string // OTLP collector URL, e.g. http://collector:4317
-	Protocol       string // "grpc" or "http/protobuf"
+	Endpoint       string      // OTLP/HTTP collector URL, e.g. http://collector:4318 (see TracesURL)
+	Headers        http.Header // sent with every export (OTEL_EXPORTER_OTLP_HEADERS), e.g. an API key
 	Sampler        sdktrace.Sampler
 	// OnSpan, when set, sees every finished sampled span, even with
 	// exporting disabled (DEBUG logs SQL statements this way).
@@ -57,20 +59,50 @@ func Setup(ctx context.Context, cfg Config) (*Tracing, error) {
 		cfg.Sampler = sdktrace.AlwaysSample()
 		return New(cfg), nil
 	}
-	var exp sdktrace.SpanExporter
-	var err error
-	switch cfg.Protocol {
-	case "", "grpc":
-		exp, err = otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(cfg.Endpoint))
-	case "http/protobuf":
-		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(cfg.Endpoint))
-	default:
-		return nil, fmt.Errorf("tracing: unsupported OTLP protocol %q", cfg.Protocol)
+	endpoint, err := TracesURL(cfg.Endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
 	}
+	exp, err := newHTTPExporter(ctx, endpoint, cfg.Headers)
 	if err != nil {
 		return nil, fmt.Errorf("tracing: OTLP exporter: %w", err)
 	}
 	return New(cfg, sdktrace.NewBatchSpanProcessor(exp)), nil
+}
+
+// TracesURL is where the spans of an OTEL_EXPORTER_OTLP_ENDPOINT go. As the
+// OpenTelemetry specification says of that variable, it is a base URL and
+// the signal's path v1/traces is appended (http://collector:4318 →
+// http://collector:4318/v1/traces); a URL already ending in /v1/traces is
+// used as it is.
+func TracesURL(endpoint string) (string, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", errors.New("the OTLP endpoint is not an http:// or https:// URL") // not echoed: it may hold credentials
+	}
+	if !strings.HasSuffix(u.Path, "/v1/traces") {
+		u.Path = strings.TrimSuffix(u.Path, "/") + "/v1/traces"
+	}
+	return u.String(), nil
+}
+
+// ParseHeaders reads OTEL_EXPORTER_OTLP_HEADERS: comma-separated key=value
+// pairs, values percent-encoded. The error never repeats a value.
+func ParseHeaders(s string) (http.Header, error) {
+	h := http.Header{}
+	for _, pair := range strings.Split(s, ",") {
+		if strings.TrimSpace(pair) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(pair, "=")
+		k = strings.TrimSpace(k)
+		val, err := url.PathUnescape(strings.TrimSpace(v))
+		if !ok || k == "" || err != nil || strings.ContainsAny(k, " \t\r\n:") || strings.ContainsAny(val, "\r\n") {
+			return nil, fmt.Errorf("must be comma-separated key=value pairs (values percent-encoded)")
+		}
+		h.Add(k, val)
+	}
+	return h, nil
 }
 
 // New builds an enabled provider around span processors (tests pass one
