@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/anirohi/anirohi-api/internal/openapitest"
 	"github.com/anirohi/anirohi-api/internal/store/postgres/pgtest"
+	"github.com/anirohi/anirohi-api/internal/store/sqlite"
 )
 
 // testEnv is a minimal ENV=test environment on a fresh SQLite file.
@@ -123,7 +126,7 @@ func getJSON(t *testing.T, url string) (int, map[string]any) {
 
 func TestRunServesHealthAndReady(t *testing.T) {
 	base, stop := startServer(t, testEnv(t))
-	if code, body := getJSON(t, base+"/health"); code != 200 || body["status"] != "healthy" || body["version"] != "1.0.0" {
+	if code, body := getJSON(t, base+"/health"); code != 200 || body["status"] != "healthy" || body["version"] != buildVersion {
 		t.Errorf("/health = %d %v", code, body)
 	}
 	code, body := getJSON(t, base+"/ready")
@@ -194,14 +197,16 @@ func TestMigrateCommands(t *testing.T) {
 			if got := migrate("up"); !strings.Contains(got, "applied 1 00001_init.sql") {
 				t.Errorf("up = %q", got)
 			}
-			if got := migrate("version"); got != "current 1, latest 1\n" {
-				t.Errorf("version = %q", got)
+			steps, _ := fs.Glob(sqlite.Migrations(), "*.sql")
+			n := len(steps)
+			if got, want := migrate("version"), fmt.Sprintf("current %d, latest %d\n", n, n); got != want {
+				t.Errorf("version = %q, want %q", got, want)
 			}
-			if got := migrate("down", "1"); !strings.Contains(got, "rolled back 1") {
+			if got := migrate("down", "1"); !strings.Contains(got, fmt.Sprintf("rolled back %d", n)) {
 				t.Errorf("down = %q", got)
 			}
-			if got := migrate("version"); got != "current 0, latest 1\n" {
-				t.Errorf("version after down = %q", got)
+			if got, want := migrate("version"), fmt.Sprintf("current %d, latest %d\n", n-1, n); got != want {
+				t.Errorf("version after down = %q, want %q", got, want)
 			}
 		})
 	}
