@@ -246,6 +246,7 @@ var legacySeeds = []string{
 	`{"provider":"aniliberty","savedSeries":[{"id":"s1","savedAt":1}]}`,
 	`{"provider":"bad provider"}`, `{"provider":""}`, `{"provider":"` + strings.Repeat("p", 33) + `"}`, `{"provider":7}`,
 	`{"progress":"nope"}`, `{"progress":{}}`, `{"savedSeries":[1,"x",[],true,{}]}`,
+	`{"progress":[null,[null,[null]],{"animeId":null}],"savedSeries":[null]}`,
 	`{"progress":[{"animeId":"a","episodeNumber":1,"currentTime":10,"duration":100,"updatedAt":1767855600000},{"animeId":"","episodeNumber":1,"currentTime":10,"duration":100,"updatedAt":1767855600000},{"animeId":"b","episodeNumber":2,"currentTime":10,"duration":100,"updatedAt":0},{"animeId":"c","episodeNumber":1.5,"currentTime":10,"duration":100,"updatedAt":1767855600000},{"animeId":"d","episodeNumber":1,"currentTime":"x","duration":100,"updatedAt":1767855600000},5,{"animeId":"e","episodeNumber":3,"currentTime":-1,"duration":100,"updatedAt":1767855600000}]}`,
 	`{"progress":[{"animeId":"a","episodeNumber":"12","currentTime":1,"updatedAt":"1767855600000"}]}`,
 	`{"progress":[{"animeId":"a","episodeNumber":1e2,"currentTime":1,"updatedAt":1767855600000}]}`,

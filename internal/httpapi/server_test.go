@@ -344,6 +344,19 @@ func TestDecoder(t *testing.T) {
 	}
 }
 
+// A declared Content-Length over MAX_BODY_BYTES is refused on every route,
+// the probes too, before any handler runs; the document says so.
+func TestProbesRefuseLargeBodies(t *testing.T) {
+	s := newBareServer(t, testConfig()) // MaxBodyBytes 1024
+	for _, path := range []string{"/health", "/ready"} {
+		r := httptest.NewRequest("GET", path, strings.NewReader(strings.Repeat("x", 1025)))
+		w := do(t, s, r)
+		if w.Code != 413 || decodeError(t, w).Error.Code != "PAYLOAD_TOO_LARGE" {
+			t.Errorf("GET %s with 1025 bytes = %d %s, want 413 PAYLOAD_TOO_LARGE", path, w.Code, w.Body.String())
+		}
+	}
+}
+
 func TestReady(t *testing.T) {
 	failing := func(context.Context) error { return errors.New("connection refused") }
 	passing := func(context.Context) error { return nil }
