@@ -52,6 +52,7 @@ func buildDeps(ctx context.Context, cfg Config, store store, rdb *redis.Client, 
 		Watch:   app.NewWatch(store, clock),
 		Admin:   app.NewAdmin(store, access, clock),
 		Limiter: ratelimit.NewMemory(100_000, nil),
+		Devices: token.NewDevices(cfg.SecretKey, cfg.SecretKeyPrevious),
 	}
 	if m != nil {
 		deps.Metrics, deps.MetricsHandler = m, m.Handler(cfg.MetricsToken)

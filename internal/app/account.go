@@ -2,16 +2,27 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
 )
 
+// ErrWrongPassword is the cause of the 400 a wrong current password gets,
+// for callers that count failures (errors.Is).
+var ErrWrongPassword = errors.New("wrong password")
+
+func wrongPassword(field string) error {
+	e := domain.Invalid(domain.FieldError{Field: field, Message: "is incorrect"})
+	e.Err = ErrWrongPassword
+	return e
+}
+
 // checkPassword verifies the caller's password (maxLoginPassword bounds the
 // hashing work).
 func (a *Auth) checkPassword(ctx context.Context, userID int64, field, password string) error {
 	if len(password) > 4*maxLoginPassword {
-		return domain.Invalid(domain.FieldError{Field: field, Message: "is incorrect"})
+		return wrongPassword(field)
 	}
 	u, err := a.store.UserByID(ctx, userID)
 	if err != nil {
@@ -22,7 +33,7 @@ func (a *Auth) checkPassword(ctx context.Context, userID int64, field, password 
 		return a.hashError(err)
 	}
 	if !ok {
-		return domain.Invalid(domain.FieldError{Field: field, Message: "is incorrect"})
+		return wrongPassword(field)
 	}
 	return nil
 }

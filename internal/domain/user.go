@@ -28,8 +28,10 @@ const (
 // specialUseTLDs are rejected as the reference's email validator did.
 var specialUseTLDs = map[string]bool{"test": true, "local": true, "localhost": true, "invalid": true, "onion": true, "arpa": true}
 
-// NormalizeEmail trims s, reduces a "Name <addr>" form to addr and checks the
-// syntax. The result keeps the case of the input.
+// NormalizeEmail trims s and checks that what is left is a bare address:
+// a display name, angle brackets or a comment ("x <bob@x.com>",
+// "bob@x.com (c)") would give one account many spellings, each with a
+// failed-login budget of its own. The result keeps the case of the input.
 func NormalizeEmail(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	bad := func(msg string) (string, error) { return "", Invalid(FieldError{"email", msg}) }
@@ -42,6 +44,9 @@ func NormalizeEmail(s string) (string, error) {
 	addr, err := mail.ParseAddress(s)
 	if err != nil {
 		return bad("is not a valid email address")
+	}
+	if addr.Name != "" || addr.Address != s {
+		return bad("must be a bare address, without a name, angle brackets or a comment")
 	}
 	e := addr.Address
 	if len(e) > MaxEmailLen {

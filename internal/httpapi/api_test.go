@@ -147,7 +147,7 @@ func newAPIWith(t testing.TB, store domain.Store, clock *testClock, depOpts []fu
 	logs := &bytes.Buffer{}
 	deps := Deps{Logger: logging.New(&syncWriter{w: logs}, -4, nil), Auth: auth,
 		Library: app.NewLibrary(store, clock), Watch: app.NewWatch(store, clock), Admin: app.NewAdmin(store, access, clock),
-		Limiter: ratelimit.NewMemory(1000, clock.Now)}
+		Limiter: ratelimit.NewMemory(1000, clock.Now), Devices: token.NewDevices("test-key-0123456789abcdef0123456789", "")}
 	for _, o := range depOpts {
 		o(&deps)
 	}

@@ -25,7 +25,7 @@ type tokenResponse struct {
 	ExpiresIn   int64  `json:"expires_in"`
 }
 
-func handleRegister(auth *app.Auth, cookies cookieJar) http.Handler {
+func handleRegister(auth *app.Auth, cookies cookieJar, guard passwordGuard) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		in, err := decode[credentials](r)
 		if err != nil {
@@ -35,27 +35,36 @@ func handleRegister(auth *app.Auth, cookies cookieJar) http.Handler {
 		if err != nil {
 			return err
 		}
-		return cookies.sendTokens(w, http.StatusCreated, t)
+		email, _ := domain.NormalizeEmail(in.Email) // valid: the account exists
+		return cookies.sendTokens(w, http.StatusCreated, t, guard.deviceCookie(domain.EmailKey(email), bucket{}))
 	})
 }
 
-func handleLogin(auth *app.Auth, cookies cookieJar, failures loginFailures) http.Handler {
+// handleLogin applies the failed-password policy (passwordGuard) to the
+// normalised address, so that no spelling of it gets a budget of its own.
+func handleLogin(auth *app.Auth, cookies cookieJar, guard passwordGuard) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		in, err := decode[credentials](r)
 		if err != nil {
 			return err
 		}
-		if err := failures.check(w, r, in.Email); err != nil {
+		email, err := domain.NormalizeEmail(in.Email)
+		if err != nil {
 			return err
 		}
-		t, err := auth.Login(r.Context(), in.Email, in.Password, client(r))
+		account := domain.EmailKey(email)
+		b := guard.bucketFor(r, account)
+		if err := guard.check(w, r, b); err != nil {
+			return err
+		}
+		t, err := auth.Login(r.Context(), email, in.Password, client(r))
 		if errors.Is(err, app.ErrBadCredentials) {
-			failures.failed(r.Context(), in.Email)
+			guard.failed(r.Context(), b)
 		}
 		if err != nil {
 			return err
 		}
-		return cookies.sendTokens(w, http.StatusOK, t)
+		return cookies.sendTokens(w, http.StatusOK, t, guard.deviceCookie(account, b))
 	})
 }
 
@@ -186,8 +195,13 @@ func (c cookieJar) cookie(value string, maxAge int) *http.Cookie {
 		HttpOnly: true, Secure: c.secure, SameSite: c.sameSite}
 }
 
-func (c cookieJar) sendTokens(w http.ResponseWriter, status int, t app.Tokens) error {
+// sendTokens answers a token pair: the refresh cookie, then any other
+// cookies, then the body.
+func (c cookieJar) sendTokens(w http.ResponseWriter, status int, t app.Tokens, more ...*http.Cookie) error {
 	http.SetCookie(w, c.cookie(t.Refresh, int(c.maxAge.Seconds())))
+	for _, ck := range more {
+		http.SetCookie(w, ck)
+	}
 	return encode(w, status, tokenResponse{AccessToken: t.Access, TokenType: "bearer", ExpiresIn: int64(t.ExpiresIn.Seconds())})
 }
 

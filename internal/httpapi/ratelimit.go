@@ -1,12 +1,10 @@
 package httpapi
 
 import (
-	"context"
 	"log/slog"
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
 	"github.com/anirohi/anirohi-api/internal/platform/ratelimit"
@@ -68,28 +66,4 @@ func (s *Server) limitIP(scope string, l ratelimit.Limit, next http.Handler) htt
 		next.ServeHTTP(w, r)
 		return nil
 	})
-}
-
-// loginFailures limits failed logins per email: a login for an email with
-// no failures left is refused before its password is checked.
-type loginFailures struct{ s *Server }
-
-func emailBucket(email string) string { return domain.EmailKey(strings.TrimSpace(email)) }
-
-func (f loginFailures) check(w http.ResponseWriter, r *http.Request, email string) error {
-	if !f.s.cfg.Limits.Enabled {
-		return nil
-	}
-	res, err := f.s.deps.Limiter.Allow(r.Context(), "login_failures:"+emailBucket(email), f.s.cfg.Limits.LoginFailures, 0)
-	if err != nil || res.Remaining > 0 {
-		return nil
-	}
-	// Empty: take one to learn when the next attempt is allowed.
-	return f.s.spend(w, r, "login_failures", emailBucket(email), f.s.cfg.Limits.LoginFailures, 1)
-}
-
-func (f loginFailures) failed(ctx context.Context, email string) {
-	if f.s.cfg.Limits.Enabled {
-		f.s.deps.Limiter.Allow(ctx, "login_failures:"+emailBucket(email), f.s.cfg.Limits.LoginFailures, 1)
-	}
 }

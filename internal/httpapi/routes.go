@@ -24,6 +24,7 @@ func (s *Server) routeTable() []route {
 	auth, lib, watch, admin := s.deps.Auth, s.deps.Library, s.deps.Watch, s.deps.Admin
 	cookies := cookieJar{secure: s.cfg.CookieSecure, sameSite: s.cfg.CookieSameSite, maxAge: s.cfg.RefreshTTL}
 	lim, lc, m := s.cfg.Limits, lists{s.deps.Cache}, s.deps.Metrics
+	guard := passwordGuard{s: s, devices: s.deps.Devices, cookies: cookies}
 	const (
 		read, write, del = domain.PermLibraryRead, domain.PermLibraryWrite, domain.PermLibraryDelete
 		userRead         = domain.PermUserRead
@@ -35,8 +36,8 @@ func (s *Server) routeTable() []route {
 		{"GET /health", "", handleHealth(s.cfg.Version)},
 		{"GET /ready", "", handleReady(s.deps.Ready)},
 
-		{"POST /api/v1/auth/register", "", s.limitIP("register", lim.Register, handleRegister(auth, cookies))},
-		{"POST /api/v1/auth/login", "", s.limitIP("login", lim.Login, handleLogin(auth, cookies, loginFailures{s}))},
+		{"POST /api/v1/auth/register", "", s.sameOrigin(s.limitIP("register", lim.Register, handleRegister(auth, cookies, guard)))},
+		{"POST /api/v1/auth/login", "", s.sameOrigin(s.limitIP("login", lim.Login, handleLogin(auth, cookies, guard)))},
 		{"POST /api/v1/auth/refresh", "", s.sameOrigin(s.limitIP("refresh", lim.Refresh, handleRefresh(auth, cookies)))},
 		{"POST /api/v1/auth/logout", "", s.sameOrigin(handleLogout(auth, cookies))},
 		{"POST /api/v1/auth/logout-all", userWrite, handleLogoutAll(auth, cookies)},
@@ -44,8 +45,8 @@ func (s *Server) routeTable() []route {
 		{"DELETE /api/v1/auth/sessions/{id}", userWrite, handleRevokeSession(auth)},
 
 		{"GET /api/v1/users/me", userRead, handleMe(auth)},
-		{"PATCH /api/v1/users/me", userWrite, handleChangePassword(auth)},
-		{"DELETE /api/v1/users/me", userWrite, handleDeleteAccount(auth, cookies)},
+		{"PATCH /api/v1/users/me", userWrite, handleChangePassword(auth, guard)},
+		{"DELETE /api/v1/users/me", userWrite, handleDeleteAccount(auth, cookies, guard)},
 		{"GET /api/v1/me/export", userRead, handleExport(auth)},
 
 		{"GET /api/v1/me/library", read, counted(m, "list", handleListLibrary(lib, lc))},

@@ -16,6 +16,7 @@ import (
 	"github.com/anirohi/anirohi-api/internal/app"
 	"github.com/anirohi/anirohi-api/internal/platform/cache"
 	"github.com/anirohi/anirohi-api/internal/platform/ratelimit"
+	"github.com/anirohi/anirohi-api/internal/platform/token"
 )
 
 // Config is what the HTTP layer needs to know from the configuration.
@@ -55,6 +56,7 @@ type Deps struct {
 	Watch   *app.Watch
 	Admin   *app.Admin
 	Limiter ratelimit.Limiter // required when Limits.Enabled
+	Devices *token.Devices    // signs the device cookies of the failed-login policy
 	Cache   *cache.Redis      // list responses; nil when there is no Redis
 	Metrics Metrics           // nil counts nothing
 	// MetricsHandler serves GET /metrics; nil leaves the route out.

@@ -92,7 +92,7 @@ func New(b Build) *Metrics {
 		m.logins:      {"success", "failure", "disabled"},
 		m.refreshes:   {"success", "failure", "reuse"},
 		m.library:     {"list", "put", "delete", "import"},
-		m.rateLimited: {"global", "login", "login_failures", "register", "refresh"},
+		m.rateLimited: {"global", "login", "login_failures", "login_device", "register", "refresh"},
 	} {
 		for _, v := range values {
 			vec.WithLabelValues(v)
