@@ -253,6 +253,23 @@ func (r response) wantStatus(t testing.TB, status int) response {
 	return r
 }
 
+// invalidFields checks that r is a 400 VALIDATION_ERROR and returns the
+// fields its details name, in order.
+func (r response) invalidFields(t testing.TB) []string {
+	t.Helper()
+	r.wantStatus(t, 400)
+	var body errorBody
+	r.json(t, &body)
+	if body.Error.Code != "VALIDATION_ERROR" {
+		t.Errorf("code = %s, want VALIDATION_ERROR", body.Error.Code)
+	}
+	var fields []string
+	for _, d := range body.Error.Details {
+		fields = append(fields, d.Field)
+	}
+	return fields
+}
+
 // wantError checks the envelope of an error response.
 func (r response) wantError(t testing.TB, status int, code, message string) {
 	t.Helper()

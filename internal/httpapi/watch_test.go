@@ -127,14 +127,7 @@ func testProgressRules(t *testing.T, api *testAPI) {
 		`{"title_id":"t","position_seconds":1e999,"duration_seconds":2}`:    {"position_seconds"},
 	}
 	for body, fields := range bad {
-		r := put(body).wantStatus(t, 400)
-		var eb errorBody
-		r.json(t, &eb)
-		var got []string
-		for _, d := range eb.Error.Details {
-			got = append(got, d.Field)
-		}
-		if !cmp.Equal(got, fields) {
+		if got := put(body).invalidFields(t); !cmp.Equal(got, fields) {
 			t.Errorf("%s: fields %v, want %v", body, got, fields)
 		}
 	}
