@@ -68,9 +68,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		done()
 		elapsed := time.Since(start)
-		s.deps.Metrics.ObserveRequest(r.Method, ri.route, rec.status, r.ContentLength, rec.bytes, elapsed)
+		method := methodName(r.Method)
+		s.deps.Metrics.ObserveRequest(method, ri.route, rec.status, r.ContentLength, rec.bytes, elapsed)
 		if span != nil {
-			endSpan(span, r.Method, ri.route, rec.status)
+			endSpan(span, method, ri.route, rec.status)
 		}
 		user := slog.Any("user_id", nil)
 		if ri.userID != 0 {
@@ -81,7 +82,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			level = slog.LevelDebug
 		}
 		s.log.LogAttrs(ctx, level, "request",
-			slog.String("method", r.Method),
+			slog.String("method", method),
 			slog.String("route", ri.route),
 			slog.Int("status", rec.status),
 			slog.Float64("duration_ms", float64(elapsed.Microseconds()/10)/100),
@@ -90,6 +91,23 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			user,
 		)
 	})
+}
+
+// maxLoggedText caps the request-derived text (a user agent, a path) that a
+// log line or a span attribute carries.
+const maxLoggedText = 256
+
+// methodName is the request's method as metrics, logs and spans name it:
+// one of the standard methods, else "other". A client may send any token
+// as its method (net/http accepts one as long as the header limit), and
+// each new one would be a new series in every request metric.
+func methodName(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
 }
 
 // acceptTraceID keeps a client's X-Trace-ID only when it is 1..128 of

@@ -59,10 +59,13 @@ func (s *Server) spend(w http.ResponseWriter, r *http.Request, scope, key string
 
 func seconds(s float64) string { return strconv.Itoa(int(math.Ceil(s))) }
 
+// addressKey is the bucket key of the request's client address.
+func addressKey(r *http.Request) string { return "ip:" + info(r.Context()).clientIP }
+
 // limitIP applies a per-IP limit of scope before next.
 func (s *Server) limitIP(scope string, l ratelimit.Limit, next http.Handler) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
-		if err := s.take(w, r, scope, "ip:"+info(r.Context()).clientIP, l); err != nil {
+		if err := s.take(w, r, scope, addressKey(r), l); err != nil {
 			return err
 		}
 		next.ServeHTTP(w, r)

@@ -96,6 +96,30 @@ func TestGlobalLimitPerClient(t *testing.T) {
 	}
 }
 
+// Requests that match no route spend the global budget of their address
+// like any other anonymous request: 404 or 405 until it is spent, then 429.
+func TestUnroutedRequestsAreLimited(t *testing.T) {
+	api := newTestAPI(t, withLimits(limitsOf(3)))
+	const peer = "203.0.113.7:1"
+	api.doFrom(peer, req{path: "/nope"}).wantError(t, 404, "NOT_FOUND", "Not Found")
+	r := api.doFrom(peer, req{method: "DELETE", path: "/health"})
+	r.wantError(t, 405, "METHOD_NOT_ALLOWED", "Method Not Allowed")
+	if r.Header().Get("Allow") != "GET, HEAD" {
+		t.Errorf("405 Allow = %q, want GET, HEAD", r.Header().Get("Allow"))
+	}
+	api.doFrom(peer, req{method: "ZZMETHOD1", path: "/nope/x"}).wantStatus(t, 404)
+	for _, rq := range []req{{path: "/nope"}, {method: "DELETE", path: "/health"}, {method: "ZZMETHOD2", path: "/x"}, {path: "/"}} {
+		r := api.doFrom(peer, rq)
+		r.wantError(t, 429, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded")
+		if r.Header().Get("Retry-After") == "" || r.Header().Get("Allow") != "" {
+			t.Errorf("%s %s: Retry-After %q, Allow %q; want a Retry-After and no Allow", rq.method, rq.path,
+				r.Header().Get("Retry-After"), r.Header().Get("Allow"))
+		}
+	}
+	api.doFrom("203.0.113.8:1", req{path: "/nope"}).wantStatus(t, 404)
+	api.doFrom(peer, req{path: "/health"}).wantStatus(t, 200) // probes stay exempt
+}
+
 func TestLimitsFollowTrustedProxies(t *testing.T) {
 	api := newTestAPI(t, withLimits(limitsOf(2)), withConfig(func(c *Config) {
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
