@@ -23,8 +23,9 @@ type requestInfo struct {
 	traceID       string
 	route         string // pattern without the method, "none" when unrouted
 	userID        int64
-	clientIP      string
-	rateRemaining int // of the tightest rate limit met, -1 before any
+	clientIP      string // as it came, for logs and sessions
+	clientNet     string // what rate limits count: see clientNet
+	rateRemaining int    // of the tightest rate limit met, -1 before any
 	log           *slog.Logger
 }
 
@@ -47,6 +48,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ri := &requestInfo{route: "none", clientIP: clientIP(r, s.cfg.TrustedProxies), rateRemaining: -1, log: s.log}
+		ri.clientNet = clientNet(ri.clientIP, s.cfg.Limits.IPv6Prefix)
 		ctx := r.Context()
 		var span trace.Span
 		var spanID string
