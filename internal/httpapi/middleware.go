@@ -95,13 +95,13 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
-// maxLoggedText caps the request-derived text (a user agent, a path) that a
-// log line or a span attribute carries.
+// maxLoggedText caps client-chosen text in a log line or a span attribute
+// (the user agent; paths are never logged, only route templates).
 const maxLoggedText = 256
 
 // methodName is the request's method as metrics, logs and spans name it:
 // one of the standard methods, else "other". A client may send any token
-// as its method (net/http accepts one as long as the header limit), and
+// as its method (net/http accepts one up to the header size limit), and
 // each new one would be a new series in every request metric.
 func methodName(m string) string {
 	switch m {
