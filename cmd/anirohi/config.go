@@ -62,6 +62,7 @@ type Config struct {
 	LoginFailures      int // per email per 15 minutes
 	RegisterPerMinute  int
 	RefreshPerMinute   int
+	IPv6Prefix         int // leading bits of an IPv6 address that are one client
 	TrustedProxies     []netip.Prefix
 
 	MetricsEnabled bool
@@ -140,6 +141,7 @@ func loadConfig(getenv func(string) string) (Config, *envReader, error) {
 		LoginFailures:      e.integer("RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL", 10, 1, 1_000_000),
 		RegisterPerMinute:  e.integer("RATE_LIMIT_REGISTER_PER_MINUTE", 5, 1, 1_000_000),
 		RefreshPerMinute:   e.integer("RATE_LIMIT_REFRESH_PER_MINUTE", 30, 1, 1_000_000),
+		IPv6Prefix:         e.integer("RATE_LIMIT_IPV6_PREFIX", 64, 32, 128),
 		TrustedProxies:     e.prefixes("TRUSTED_PROXIES"),
 
 		MetricsEnabled: e.boolean("METRICS_ENABLED", true),

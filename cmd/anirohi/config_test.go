@@ -98,6 +98,8 @@ func TestConfigProblems(t *testing.T) {
 		{"debug", with(goodProduction(), "DEBUG", "true"), []string{"DEBUG"}},
 		{"wildcard origin", with(goodProduction(), "ALLOWED_ORIGINS", "https://a.example,*"), []string{"ALLOWED_ORIGINS"}},
 		{"no redis", with(goodProduction(), "REDIS_URL", ""), []string{"REDIS_URL"}},
+		{"IPv6 prefix too short", with(goodProduction(), "RATE_LIMIT_IPV6_PREFIX", "16"), []string{"RATE_LIMIT_IPV6_PREFIX"}},
+		{"IPv6 prefix too long", with(goodProduction(), "RATE_LIMIT_IPV6_PREFIX", "129"), []string{"RATE_LIMIT_IPV6_PREFIX"}},
 		{"negative drain", with(goodProduction(), "SHUTDOWN_DRAIN_SECONDS", "-1"), []string{"SHUTDOWN_DRAIN_SECONDS"}},
 		{"OTLP over gRPC", with(goodProduction(), "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"), []string{"OTEL_EXPORTER_OTLP_PROTOCOL"}},
 		{"unknown OTLP protocol", with(goodProduction(), "OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"), []string{"OTEL_EXPORTER_OTLP_PROTOCOL"}},

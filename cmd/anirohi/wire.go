@@ -149,6 +149,7 @@ func httpConfig(cfg Config) httpapi.Config {
 			LoginFailures: ratelimit.Limit{Burst: cfg.LoginFailures, Period: 15 * time.Minute},
 			Register:      ratelimit.PerMinute(cfg.RegisterPerMinute),
 			Refresh:       ratelimit.PerMinute(cfg.RefreshPerMinute),
+			IPv6Prefix:    cfg.IPv6Prefix,
 		},
 	}
 }

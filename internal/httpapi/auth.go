@@ -238,7 +238,7 @@ func (s *Server) authenticated(next http.Handler) http.Handler {
 				return nil
 			}
 		}
-		if lerr := s.take(w, r, "global", "ip:"+ri.clientIP, s.cfg.Limits.Global); lerr != nil {
+		if lerr := s.take(w, r, "global", addressKey(r), s.cfg.Limits.Global); lerr != nil {
 			return lerr
 		}
 		if domain.KindOf(err) == domain.KindUnauthenticated {

@@ -21,9 +21,16 @@ func withCache(c *cache.Redis) []func(*Deps) {
 }
 
 func newCache(t testing.TB) *cache.Redis {
+	c, _, _ := newCacheOn(t)
+	return c
+}
+
+// newCacheOn is newCache with its Redis client and key prefix.
+func newCacheOn(t testing.TB) (*cache.Redis, *redis.Client, string) {
 	b := make([]byte, 6)
 	rand.Read(b)
-	return cache.NewRedis(redistest.Client(t), "test:"+hex.EncodeToString(b)+":", time.Minute)
+	rdb, prefix := redistest.Client(t), "test:"+hex.EncodeToString(b)+":"
+	return cache.NewRedis(rdb, prefix, time.Minute), rdb, prefix
 }
 
 // Two instances sharing one database and one cache: a write on either is
@@ -60,6 +67,59 @@ func TestListCacheReadsOwnWritesOnEveryReplica(t *testing.T) {
 	if list(a, "/api/v1/me/library?status=dropped") != "[]\n" || list(a, "/api/v1/me/library?status=planned") == "[]\n" {
 		t.Error("filtered lists share a cache entry")
 	}
+}
+
+// A list's cache key is made of the parameters it understands, in one
+// order: junk parameters, the defaults spelt out and the plain URL share
+// one entry, while real filters get entries of their own.
+func TestListCacheKeyIsTheParsedQuery(t *testing.T) {
+	onEachEngine(t, func(t *testing.T, base *testAPI) {
+		c, rdb, prefix := newCacheOn(t)
+		api := newAPIWith(t, base.store, base.clock, withCache(c))
+		s := api.register("keys@example.com", pw)
+		api.do(req{method: "PUT", path: "/api/v1/me/library/x", token: s.access, body: `{"status":"planned","is_favorite":true}`}).wantStatus(t, 200)
+		entries := func() int {
+			t.Helper()
+			keys, err := scanKeys(t, rdb, prefix+"d:*")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(keys)
+		}
+		same := []string{"", "?x=1", "?y=2", "?limit=1000&provider=rpc", "?provider=rpc&x=1&limit=1000", "?favorites=false&junk="}
+		for _, q := range same {
+			api.do(req{path: "/api/v1/me/library" + q, token: s.access}).wantStatus(t, 200)
+		}
+		if n := entries(); n != 1 {
+			t.Errorf("%d cache entries for %q, want 1", n, same)
+		}
+		filters := []string{"?status=planned", "?favorites=true", "?limit=5", "?provider=other", "?status=planned&favorites=1"}
+		for _, q := range filters {
+			api.do(req{path: "/api/v1/me/library" + q, token: s.access}).wantStatus(t, 200)
+		}
+		if n, want := entries(), 1+len(filters); n != want {
+			t.Errorf("%d cache entries after the filters %q, want %d", n, filters, want)
+		}
+		// A filter spelt another way is the same list.
+		api.do(req{path: "/api/v1/me/library?favorites=yes&status=planned&x=2", token: s.access}).wantStatus(t, 200)
+		api.do(req{path: "/api/v1/me/progress?x=1", token: s.access}).wantStatus(t, 200)
+		api.do(req{path: "/api/v1/me/progress", token: s.access}).wantStatus(t, 200)
+		api.do(req{path: "/api/v1/me/history?x=1&limit=50", token: s.access}).wantStatus(t, 200)
+		api.do(req{path: "/api/v1/me/history", token: s.access}).wantStatus(t, 200)
+		if n, want := entries(), 1+len(filters)+2; n != want {
+			t.Errorf("%d cache entries after progress and history with junk, want %d", n, want)
+		}
+	})
+}
+
+// scanKeys lists the keys matching pattern.
+func scanKeys(t *testing.T, rdb *redis.Client, pattern string) ([]string, error) {
+	var keys []string
+	iter := rdb.Scan(t.Context(), 0, pattern, 100).Iterator()
+	for iter.Next(t.Context()) {
+		keys = append(keys, iter.Val())
+	}
+	return keys, iter.Err()
 }
 
 // A cached list is served without touching the database.

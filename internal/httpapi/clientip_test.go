@@ -40,3 +40,25 @@ func TestClientIP(t *testing.T) {
 		t.Errorf("two header lines: clientIP = %q", got)
 	}
 }
+
+func TestClientNet(t *testing.T) {
+	tests := []struct {
+		ip   string
+		bits int
+		want string
+	}{
+		{"203.0.113.7", 64, "203.0.113.7"},
+		{"::ffff:203.0.113.7", 64, "203.0.113.7"},
+		{"2001:db8:1:2:aaaa:bbbb:cccc:dddd", 64, "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:aaaa:bbbb:cccc:dddd", 0, "2001:db8:1:2::/64"},
+		{"2001:db8:1:2:aaaa:bbbb:cccc:dddd", 48, "2001:db8:1::/48"},
+		{"2001:db8:1:2:aaaa:bbbb:cccc:dddd", 128, "2001:db8:1:2:aaaa:bbbb:cccc:dddd/128"},
+		{"fe80::1%eth0", 64, "fe80::/64"},
+		{"not-an-address", 64, "not-an-address"},
+	}
+	for _, tt := range tests {
+		if got := clientNet(tt.ip, tt.bits); got != tt.want {
+			t.Errorf("clientNet(%q, %d) = %q, want %q", tt.ip, tt.bits, got, tt.want)
+		}
+	}
+}

@@ -36,7 +36,7 @@ func handleListLibrary(lib *app.Library, lists lists) http.Handler {
 		if err := p.err(); err != nil {
 			return err
 		}
-		return lists.serve(w, r, "library", func() (listResponse, error) {
+		return lists.serve(w, r, "library", q, func() (listResponse, error) {
 			items, next, err := lib.List(r.Context(), principal(r), q)
 			return renderList(convert(items, toLibraryItem), next), err
 		})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -199,10 +200,16 @@ type lists struct {
 	cache *cache.Redis
 }
 
-// serve answers from the cache when it holds the current rendering of this
-// request's list; otherwise it renders it with load and stores it.
-func (c lists) serve(w http.ResponseWriter, r *http.Request, kind string, load func() (listResponse, error)) error {
-	if c.cache == nil {
+// serve answers from the cache when it holds the current rendering of the
+// list that query (the handler's parsed, validated query) selects;
+// otherwise it renders it with load and stores it. The key is the query
+// itself, never the raw query string: unknown parameters, defaults spelt
+// out and other spellings of a value all read one entry, so junk
+// parameters cannot mint keys. (Its JSON is one key per query: the text
+// filters are checked to be valid UTF-8.)
+func (c lists) serve(w http.ResponseWriter, r *http.Request, kind string, query any, load func() (listResponse, error)) error {
+	key, kerr := json.Marshal(query)
+	if c.cache == nil || kerr != nil {
 		l, err := load()
 		if err == nil {
 			l.write(w, r)
@@ -210,8 +217,8 @@ func (c lists) serve(w http.ResponseWriter, r *http.Request, kind string, load f
 		return err
 	}
 	ctx := r.Context()
-	group, key := cache.Group(kind, principal(r).UserID), r.URL.Query().Encode()
-	val, version, ok, err := c.cache.Get(ctx, group, key)
+	group := cache.Group(kind, principal(r).UserID)
+	val, version, ok, err := c.cache.Get(ctx, group, string(key))
 	if err == nil && ok {
 		if l, ok := decodeListValue(val); ok {
 			l.write(w, r)
@@ -223,7 +230,7 @@ func (c lists) serve(w http.ResponseWriter, r *http.Request, kind string, load f
 		return lerr
 	}
 	if err == nil {
-		if err := c.cache.Set(ctx, group, key, version, encodeListValue(l)); err != nil {
+		if err := c.cache.Set(ctx, group, string(key), version, encodeListValue(l)); err != nil {
 			requestLogger(ctx).WarnContext(ctx, "list cache store failed", slog.String("error", err.Error()))
 		}
 	}

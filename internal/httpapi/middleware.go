@@ -23,8 +23,9 @@ type requestInfo struct {
 	traceID       string
 	route         string // pattern without the method, "none" when unrouted
 	userID        int64
-	clientIP      string
-	rateRemaining int // of the tightest rate limit met, -1 before any
+	clientIP      string // as it came, for logs and sessions
+	clientNet     string // what rate limits count: see clientNet
+	rateRemaining int    // of the tightest rate limit met, -1 before any
 	log           *slog.Logger
 }
 
@@ -47,6 +48,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ri := &requestInfo{route: "none", clientIP: clientIP(r, s.cfg.TrustedProxies), rateRemaining: -1, log: s.log}
+		ri.clientNet = clientNet(ri.clientIP, s.cfg.Limits.IPv6Prefix)
 		ctx := r.Context()
 		var span trace.Span
 		var spanID string
@@ -68,9 +70,10 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		done()
 		elapsed := time.Since(start)
-		s.deps.Metrics.ObserveRequest(r.Method, ri.route, rec.status, r.ContentLength, rec.bytes, elapsed)
+		method := methodName(r.Method)
+		s.deps.Metrics.ObserveRequest(method, ri.route, rec.status, r.ContentLength, rec.bytes, elapsed)
 		if span != nil {
-			endSpan(span, r.Method, ri.route, rec.status)
+			endSpan(span, method, ri.route, rec.status)
 		}
 		user := slog.Any("user_id", nil)
 		if ri.userID != 0 {
@@ -81,7 +84,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			level = slog.LevelDebug
 		}
 		s.log.LogAttrs(ctx, level, "request",
-			slog.String("method", r.Method),
+			slog.String("method", method),
 			slog.String("route", ri.route),
 			slog.Int("status", rec.status),
 			slog.Float64("duration_ms", float64(elapsed.Microseconds()/10)/100),
@@ -90,6 +93,23 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			user,
 		)
 	})
+}
+
+// maxLoggedText caps client-chosen text in a log line or a span attribute
+// (the user agent; paths are never logged, only route templates).
+const maxLoggedText = 256
+
+// methodName is the request's method as metrics, logs and spans name it:
+// one of the standard methods, else "other". A client may send any token
+// as its method (net/http accepts one up to the header size limit), and
+// each new one would be a new series in every request metric.
+func methodName(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
 }
 
 // acceptTraceID keeps a client's X-Trace-ID only when it is 1..128 of

@@ -141,6 +141,28 @@ func TestTraceContextIsHonoured(t *testing.T) {
 	}
 }
 
+// A span carries no more of a request than the access log does: the
+// method from the fixed set, the user agent cut to 256 bytes.
+func TestSpanOfAnInventedRequest(t *testing.T) {
+	api, exp := tracedAPI(t, "sqlite")
+	agent := strings.Repeat("A", 20_000)
+	api.do(req{method: "ZZMETHOD1", path: "/nope", header: map[string]string{"User-Agent": agent}}).wantStatus(t, 404)
+	spans := exp.GetSpans().Snapshots()
+	if len(spans) == 0 {
+		t.Fatal("no span")
+	}
+	sp := spans[len(spans)-1]
+	if got, want := sp.Name(), "other none"; got != want {
+		t.Errorf("span name = %.40q, want %q", got, want)
+	}
+	if got := attr(sp, "http.request.method"); got != "other" {
+		t.Errorf("http.request.method = %.40q, want other", got)
+	}
+	if got, want := attr(sp, "user_agent.original"), agent[:256]+"…"; got != want {
+		t.Errorf("user_agent.original is %d bytes, want the first 256 and …", len(got))
+	}
+}
+
 // The business counters after a scripted flow.
 func TestBusinessMetrics(t *testing.T) {
 	m := metrics.New(metrics.Build{Version: "test", Commit: "abc"})

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/netip"
 	"strconv"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
@@ -18,6 +19,10 @@ type Limits struct {
 	LoginFailures ratelimit.Limit // failed logins per email
 	Register      ratelimit.Limit // per IP
 	Refresh       ratelimit.Limit // per IP
+	// IPv6Prefix is how many leading bits of an IPv6 address make one
+	// client (0 means 64: a site's /64 is one client, as it can pick any
+	// address in it). IPv4 addresses count whole.
+	IPv6Prefix int
 }
 
 var errRateLimited = domain.E(domain.KindRateLimited, "Rate limit exceeded")
@@ -57,10 +62,34 @@ func (s *Server) spend(w http.ResponseWriter, r *http.Request, scope, key string
 
 func seconds(s float64) string { return strconv.Itoa(int(math.Ceil(s))) }
 
+// addressKey is the bucket key of the request's client address.
+func addressKey(r *http.Request) string { return "ip:" + info(r.Context()).clientNet }
+
+// clientNet is the part of a client address that limits count: an IPv4
+// address whole (also written IPv4-mapped), an IPv6 address's leading bits
+// as a prefix ("2001:db8:1:2::/64").
+func clientNet(ip string, ipv6Bits int) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	if a = a.WithZone("").Unmap(); a.Is4() {
+		return a.String()
+	}
+	if ipv6Bits == 0 {
+		ipv6Bits = 64
+	}
+	p, err := a.Prefix(ipv6Bits)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
+}
+
 // limitIP applies a per-IP limit of scope before next.
 func (s *Server) limitIP(scope string, l ratelimit.Limit, next http.Handler) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
-		if err := s.take(w, r, scope, "ip:"+info(r.Context()).clientIP, l); err != nil {
+		if err := s.take(w, r, scope, addressKey(r), l); err != nil {
 			return err
 		}
 		next.ServeHTTP(w, r)

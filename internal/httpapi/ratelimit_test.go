@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,6 +96,76 @@ func TestGlobalLimitPerClient(t *testing.T) {
 		api.doFrom("203.0.113.9:1", req{path: "/health"}).wantStatus(t, 200)
 		api.doFrom("203.0.113.9:1", req{path: "/ready"}).wantStatus(t, 200)
 	}
+}
+
+// Requests that match no route spend the global budget of their address
+// like any other anonymous request: 404 or 405 until it is spent, then 429.
+func TestUnroutedRequestsAreLimited(t *testing.T) {
+	api := newTestAPI(t, withLimits(limitsOf(3)))
+	const peer = "203.0.113.7:1"
+	api.doFrom(peer, req{path: "/nope"}).wantError(t, 404, "NOT_FOUND", "Not Found")
+	r := api.doFrom(peer, req{method: "DELETE", path: "/health"})
+	r.wantError(t, 405, "METHOD_NOT_ALLOWED", "Method Not Allowed")
+	if r.Header().Get("Allow") != "GET, HEAD" {
+		t.Errorf("405 Allow = %q, want GET, HEAD", r.Header().Get("Allow"))
+	}
+	api.doFrom(peer, req{method: "ZZMETHOD1", path: "/nope/x"}).wantStatus(t, 404)
+	for _, rq := range []req{{path: "/nope"}, {method: "DELETE", path: "/health"}, {method: "ZZMETHOD2", path: "/x"}, {path: "/"}} {
+		r := api.doFrom(peer, rq)
+		r.wantError(t, 429, "RATE_LIMIT_EXCEEDED", "Rate limit exceeded")
+		if r.Header().Get("Retry-After") == "" || r.Header().Get("Allow") != "" {
+			t.Errorf("%s %s: Retry-After %q, Allow %q; want a Retry-After and no Allow", rq.method, rq.path,
+				r.Header().Get("Retry-After"), r.Header().Get("Allow"))
+		}
+	}
+	api.doFrom("203.0.113.8:1", req{path: "/nope"}).wantStatus(t, 404)
+	api.doFrom(peer, req{path: "/health"}).wantStatus(t, 200) // probes stay exempt
+}
+
+// An IPv6 client is its /64: whatever interface ids a network makes up,
+// its addresses share one budget. An IPv4-mapped address is the IPv4 one.
+func TestIPv6ClientsShareTheirPrefix(t *testing.T) {
+	api := newTestAPI(t, withLimits(limitsOf(3)))
+	rng := rand.New(rand.NewPCG(3, 4))
+	allowed := 0
+	for range 10_000 {
+		peer := fmt.Sprintf("[2001:db8:1:2:%x:%x:%x:%x]:443", rng.IntN(1<<16), rng.IntN(1<<16), rng.IntN(1<<16), rng.IntN(1<<16))
+		if api.doFrom(peer, req{path: "/"}).Code == 200 {
+			allowed++
+		}
+	}
+	if allowed != 3 {
+		t.Errorf("10,000 addresses of one /64 got %d requests through, want the one budget of 3", allowed)
+	}
+	api.doFrom("[2001:db8:1:3::1]:443", req{path: "/"}).wantStatus(t, 200) // the next /64
+	for range 3 {
+		api.doFrom("198.51.100.7:1", req{path: "/"}).wantStatus(t, 200)
+	}
+	api.doFrom("[::ffff:198.51.100.7]:1", req{path: "/"}).wantStatus(t, 429)
+
+	whole := limitsOf(3)
+	whole.IPv6Prefix = 128 // RATE_LIMIT_IPV6_PREFIX=128: every address its own client
+	exact := newTestAPI(t, withLimits(whole))
+	for i := range 10 {
+		exact.doFrom(fmt.Sprintf("[2001:db8:1:2::%x]:443", i), req{path: "/"}).wantStatus(t, 200)
+	}
+}
+
+// Only the limit's key is the prefix: the access log and the sessions keep
+// the client's own address.
+func TestIPv6AddressIsKeptWhole(t *testing.T) {
+	onEachEngine(t, func(t *testing.T, api *testAPI) {
+		const addr = "2001:db8:1:2:aaaa:bbbb:cccc:dddd"
+		r := api.doFrom("["+addr+"]:443", req{method: "POST", path: "/api/v1/auth/register", body: credentials{"six@example.com", pw}}).wantStatus(t, 201)
+		var list []sessionResponse
+		api.do(req{path: "/api/v1/auth/sessions", token: api.sessionFrom(r).access}).wantStatus(t, 200).json(t, &list)
+		if len(list) != 1 || list[0].IP != addr {
+			t.Errorf("sessions = %+v, want one from %s", list, addr)
+		}
+		if !strings.Contains(api.logs.String(), `"client_ip":"`+addr+`"`) {
+			t.Errorf("no access line with client_ip %s:\n%s", addr, api.logs.String())
+		}
+	})
 }
 
 func TestLimitsFollowTrustedProxies(t *testing.T) {

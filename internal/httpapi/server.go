@@ -124,7 +124,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 // dispatch routes the request, answering what the mux cannot route with
 // the standard envelope: 404, 405 with Allow, and the reference's 307 from
-// "path/" to "path".
+// "path/" to "path". A 404 or 405 spends the global limit of the address.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
@@ -141,6 +141,12 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, u.RequestURI(), http.StatusTemporaryRedirect)
 			return
 		}
+	}
+	// No route: still an anonymous request, with the global budget of its
+	// address, or a client could probe (and fill the log) unhindered.
+	if err := s.take(w, r, "global", addressKey(r), s.cfg.Limits.Global); err != nil {
+		writeError(w, r, err)
+		return
 	}
 	// Let the mux decide between 404 and 405; keep only its Allow header.
 	probe := &headerProbe{header: http.Header{}}

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/anirohi/anirohi-api/internal/platform/logging"
 	"github.com/anirohi/anirohi-api/internal/platform/tracing"
 )
 
@@ -23,10 +24,11 @@ func (s *Server) startSpan(ctx context.Context, r *http.Request) (context.Contex
 			ctx = tracing.WithTraceID(ctx, id)
 		}
 	}
-	return s.deps.Tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
-		attribute.String("http.request.method", r.Method),
+	method := methodName(r.Method)
+	return s.deps.Tracer.Start(ctx, method, trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(
+		attribute.String("http.request.method", method),
 		attribute.String("url.scheme", scheme(r)),
-		attribute.String("user_agent.original", r.UserAgent()),
+		attribute.String("user_agent.original", logging.Clip(r.UserAgent(), maxLoggedText)),
 	))
 }
 

@@ -110,7 +110,7 @@ func handleListProgress(watch *app.Watch, lists lists) http.Handler {
 		if err := p.err(); err != nil {
 			return err
 		}
-		return lists.serve(w, r, "progress", func() (listResponse, error) {
+		return lists.serve(w, r, "progress", q, func() (listResponse, error) {
 			rows, next, err := watch.Progress(r.Context(), principal(r), q)
 			return renderList(convert(rows, toProgress), next), err
 		})
@@ -124,7 +124,7 @@ func handleListHistory(watch *app.Watch, lists lists) http.Handler {
 		if err := p.err(); err != nil {
 			return err
 		}
-		return lists.serve(w, r, "history", func() (listResponse, error) {
+		return lists.serve(w, r, "history", q, func() (listResponse, error) {
 			rows, next, err := watch.History(r.Context(), principal(r), q)
 			return renderList(convert(rows, toHistory), next), err
 		})

@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"unicode/utf8"
 )
 
 type traceKey struct{}
@@ -38,6 +39,19 @@ func Named(l *slog.Logger, name string) *slog.Logger { return l.With(slog.String
 
 // Discard is a logger that writes nothing, for tests.
 func Discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// Clip bounds text a client chose (a user agent, a path) before it goes
+// into a log line or a span: beyond n bytes it is cut on a character
+// boundary and ends with "…", so a reader sees that it was cut.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
 
 const timeLayout = "2006-01-02T15:04:05.000000Z"
 

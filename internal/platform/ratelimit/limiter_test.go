@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -106,6 +107,43 @@ func TestMemoryRefillsAndForgets(t *testing.T) {
 	}
 	if n := len(m.buckets); n > 4 {
 		t.Errorf("buckets = %d, want at most 4", n)
+	}
+}
+
+// A flood of new keys never resets a client that is being limited: only
+// full buckets make room, and once every slot holds a bucket that is not
+// full, new keys share one bucket per limit instead of evicting one.
+func TestMemoryFloodResetsNoClient(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	m := NewMemory(100, func() time.Time { return now })
+	lim := PerMinute(5)
+	for range 5 {
+		m.Allow(ctx, "victim", lim, 1)
+	}
+	flooded := 0 // requests of new keys allowed once the table was full
+	for i := range 10_000 {
+		now = now.Add(time.Millisecond) // 10 s in all: less than one refill (12 s)
+		full := len(m.buckets) == 100
+		if res, _ := m.Allow(ctx, "flood:"+strconv.Itoa(i), lim, 1); res.Allowed && full {
+			flooded++
+		}
+		if res, _ := m.Allow(ctx, "victim", lim, 1); res.Allowed {
+			t.Fatalf("after %d new keys the limited victim was allowed: its bucket was evicted", i+1)
+		}
+		if n := len(m.buckets); n > 100 {
+			t.Fatalf("buckets = %d, want at most 100", n)
+		}
+	}
+	if flooded > lim.Burst {
+		t.Errorf("new keys on a full table got %d requests through, want at most one bucket's %d", flooded, lim.Burst)
+	}
+	// Refilled buckets carry nothing: they make room again.
+	now = now.Add(time.Minute)
+	for i := range lim.Burst {
+		if res, _ := m.Allow(ctx, "late", lim, 1); !res.Allowed {
+			t.Fatalf("a new key after the flood refilled: request %d refused", i+1)
+		}
 	}
 }
 

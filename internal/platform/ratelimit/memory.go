@@ -7,12 +7,23 @@ import (
 )
 
 // Memory keeps buckets in this process, at most MaxKeys of them.
+//
+// Only a full bucket is ever forgotten: a bucket still refilling holds a
+// client's spending, and dropping it would hand that client a fresh budget
+// (an attacker could flood new keys to reset its own, or a victim's failed
+// logins). When every slot holds a bucket that is not full, a new key is
+// not given one of its own: all such keys share one bucket per limit until
+// room comes back. Under a flood of keys that means new clients are limited
+// together (429s once the shared budget is spent) rather than let through
+// unlimited; clients already known keep their own buckets.
 type Memory struct {
 	now     func() time.Time
 	maxKeys int
 
-	mu      sync.Mutex
-	buckets map[string]time.Time // key → theoretical arrival time
+	mu       sync.Mutex
+	buckets  map[string]time.Time // key → theoretical arrival time
+	overflow map[Limit]time.Time  // the shared bucket of new keys while full
+	scanAt   time.Time            // no walk for full buckets before this
 }
 
 // NewMemory returns an in-process limiter holding at most maxKeys buckets;
@@ -21,7 +32,7 @@ func NewMemory(maxKeys int, now func() time.Time) *Memory {
 	if now == nil {
 		now = time.Now
 	}
-	return &Memory{now: now, maxKeys: maxKeys, buckets: map[string]time.Time{}}
+	return &Memory{now: now, maxKeys: maxKeys, buckets: map[string]time.Time{}, overflow: map[Limit]time.Time{}}
 }
 
 // Allow implements Limiter.
@@ -29,29 +40,46 @@ func (m *Memory) Allow(_ context.Context, key string, l Limit, n int) (Result, e
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	res, next := gcra(now, m.buckets[key], l, n)
-	if !next.IsZero() {
-		if _, ok := m.buckets[key]; !ok && len(m.buckets) >= m.maxKeys {
-			m.evictLocked(now)
+	tat, known := m.buckets[key]
+	if !known && len(m.buckets) >= m.maxKeys && !m.evictLocked(now) {
+		res, next := gcra(now, m.overflow[l], l, n)
+		if !next.IsZero() {
+			m.overflow[l] = next
 		}
+		return res, nil
+	}
+	res, next := gcra(now, tat, l, n)
+	if !next.IsZero() {
 		m.buckets[key] = next
 	}
 	return res, nil
 }
 
-// evictLocked drops full buckets (their time has passed: forgetting them
-// changes nothing), then arbitrary ones down to three quarters of the bound,
-// which can only let a client through early, never block it wrongly.
-func (m *Memory) evictLocked(now time.Time) {
+// rescanEvery spaces the scans of a table that stays nearly full, so that
+// a flood cannot make every request walk all the buckets.
+const rescanEvery = time.Second
+
+// evictLocked drops the full buckets (their time has passed: forgetting
+// them changes nothing) and reports whether there is room for a new key.
+func (m *Memory) evictLocked(now time.Time) bool {
+	if now.Before(m.scanAt) {
+		return false
+	}
+	var soonest time.Time
 	for k, tat := range m.buckets {
-		if !tat.After(now) {
+		switch {
+		case !tat.After(now):
 			delete(m.buckets, k)
+		case soonest.IsZero() || tat.Before(soonest):
+			soonest = tat
 		}
 	}
-	for k := range m.buckets {
-		if len(m.buckets) <= m.maxKeys*3/4 {
-			return
+	m.scanAt = time.Time{}
+	if len(m.buckets) > m.maxKeys*3/4 { // little freed: wait before the next walk
+		m.scanAt = now.Add(rescanEvery)
+		if soonest.After(m.scanAt) {
+			m.scanAt = soonest
 		}
-		delete(m.buckets, k)
 	}
+	return len(m.buckets) < m.maxKeys
 }
