@@ -71,9 +71,9 @@ func (a *Auth) DeleteAccount(ctx context.Context, p domain.Principal, password s
 	return nil
 }
 
-// Export returns every row the caller owns.
-func (a *Auth) Export(ctx context.Context, p domain.Principal) (domain.Export, error) {
-	return a.store.Export(ctx, p.UserID, a.clock.Now())
+// Export hands every row the caller owns to w, as the store reads them.
+func (a *Auth) Export(ctx context.Context, p domain.Principal, w domain.ExportWriter) error {
+	return a.store.Export(ctx, p.UserID, a.clock.Now(), w)
 }
 
 // EnsureAdmin makes email an administrator: it creates the account with

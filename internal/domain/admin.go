@@ -45,12 +45,14 @@ type AuditQuery struct {
 	Offset, Limit int
 }
 
-// Export is every row of one user.
-type Export struct {
-	User     User
-	Access   Access
-	Library  []LibraryItem
-	Progress []Progress
-	History  []HistoryEntry
-	Sessions []Session
+// ExportWriter receives one user's export row by row, as the store reads
+// it, in this order: User once, then every LibraryItem, every Progress,
+// every History entry and every Session. An error from any method stops
+// the export, and Export returns it.
+type ExportWriter interface {
+	User(User, Access) error
+	LibraryItem(LibraryItem) error
+	Progress(Progress) error
+	History(HistoryEntry) error
+	Session(Session) error
 }

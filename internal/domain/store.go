@@ -33,8 +33,16 @@ type UserStore interface {
 	// Users lists users with their roles, newest first, and counts all
 	// that match.
 	Users(ctx context.Context, q UserQuery) ([]UserSummary, int, error)
-	// Export returns every row of the user; KindNotFound for an unknown id.
-	Export(ctx context.Context, userID int64, now time.Time) (Export, error)
+	// Export hands every row of the user to w, as ExportWriter orders them,
+	// from one consistent snapshot: the user (without its hash) and its
+	// access; its library, progress and history, each by provider, then
+	// newest first (UpdatedAt, WatchedAt for history; then ID); and all its
+	// sessions, revoked ones too, newest first. It calls w while it reads,
+	// keeping no rows, so the caller should not linger in w: the snapshot
+	// holds a connection until the last row. KindNotFound for an unknown
+	// id, before w is called; an error from w ends the export and is
+	// returned, wrapped.
+	Export(ctx context.Context, userID int64, now time.Time, w ExportWriter) error
 	// AuthState loads the user (without its hash), its access and its live
 	// sessions at now; KindNotFound for an unknown id.
 	AuthState(ctx context.Context, userID int64, now time.Time) (AuthState, error)

@@ -65,29 +65,3 @@ func guarded(r *http.Request, w http.ResponseWriter, auth *app.Auth, guard passw
 	}
 	return err
 }
-
-type exportResponse struct {
-	User     meResponse            `json:"user"`
-	Library  []libraryItemResponse `json:"library"`
-	Progress []progressResponse    `json:"progress"`
-	History  []historyResponse     `json:"history"`
-	Sessions []sessionResponse     `json:"sessions"`
-}
-
-func handleExport(auth *app.Auth) http.Handler {
-	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
-		p := principal(r)
-		ex, err := auth.Export(r.Context(), p)
-		if err != nil {
-			return err
-		}
-		u := ex.User
-		out := exportResponse{
-			User:    meResponse{Email: u.Email, ID: u.ID, IsActive: u.Active, CreatedAt: u.CreatedAt, Roles: ex.Access.Roles, Permissions: ex.Access.Permissions},
-			Library: convert(ex.Library, toLibraryItem), Progress: convert(ex.Progress, toProgress),
-			History: convert(ex.History, toHistory), Sessions: convert(ex.Sessions, sessionOf(p.SessionID)),
-		}
-		w.Header().Set("Content-Disposition", `attachment; filename="anirohi-export.json"`)
-		return encode(w, http.StatusOK, out)
-	})
-}

@@ -155,10 +155,12 @@ func handleMe(auth *app.Auth) http.Handler {
 		if err != nil {
 			return err
 		}
-		u := st.User
-		return encode(w, http.StatusOK, meResponse{Email: u.Email, ID: u.ID, IsActive: u.Active, CreatedAt: u.CreatedAt,
-			Roles: st.Access.Roles, Permissions: st.Access.Permissions})
+		return encode(w, http.StatusOK, toMe(st.User, st.Access))
 	})
+}
+
+func toMe(u domain.User, a domain.Access) meResponse {
+	return meResponse{Email: u.Email, ID: u.ID, IsActive: u.Active, CreatedAt: u.CreatedAt, Roles: a.Roles, Permissions: a.Permissions}
 }
 
 // pathID parses a positive integer path parameter; anything else is 400.

@@ -67,32 +67,52 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		w.Header().Set("X-Trace-ID", ri.traceID)
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		done := s.deps.Metrics.RequestStarted()
+		defer func() {
+			// A handler that cuts the connection panics with
+			// http.ErrAbortHandler (recoverPanics lets only that through):
+			// the request is still counted and logged before net/http
+			// closes the connection.
+			v := recover()
+			done()
+			s.record(ctx, r, ri, rec, start, span, v != nil)
+			if v != nil {
+				panic(v)
+			}
+		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
-		done()
-		elapsed := time.Since(start)
-		method := methodName(r.Method)
-		s.deps.Metrics.ObserveRequest(method, ri.route, rec.status, r.ContentLength, rec.bytes, elapsed)
-		if span != nil {
-			endSpan(span, method, ri.route, rec.status)
-		}
-		user := slog.Any("user_id", nil)
-		if ri.userID != 0 {
-			user = slog.Int64("user_id", ri.userID)
-		}
-		level := slog.LevelInfo
-		if probes[ri.route] {
-			level = slog.LevelDebug
-		}
-		s.log.LogAttrs(ctx, level, "request",
-			slog.String("method", method),
-			slog.String("route", ri.route),
-			slog.Int("status", rec.status),
-			slog.Float64("duration_ms", float64(elapsed.Microseconds()/10)/100),
-			slog.Int64("bytes", rec.bytes),
-			slog.String("client_ip", ri.clientIP),
-			user,
-		)
 	})
+}
+
+// record ends the request's span and writes its metrics and access log
+// line; an aborted one is marked so.
+func (s *Server) record(ctx context.Context, r *http.Request, ri *requestInfo, rec *recorder, start time.Time, span trace.Span, aborted bool) {
+	elapsed := time.Since(start)
+	method := methodName(r.Method)
+	s.deps.Metrics.ObserveRequest(method, ri.route, rec.status, r.ContentLength, rec.bytes, elapsed)
+	if span != nil {
+		endSpan(span, method, ri.route, rec.status)
+	}
+	user := slog.Any("user_id", nil)
+	if ri.userID != 0 {
+		user = slog.Int64("user_id", ri.userID)
+	}
+	level := slog.LevelInfo
+	if probes[ri.route] {
+		level = slog.LevelDebug
+	}
+	attrs := []slog.Attr{
+		slog.String("method", method),
+		slog.String("route", ri.route),
+		slog.Int("status", rec.status),
+		slog.Float64("duration_ms", float64(elapsed.Microseconds()/10)/100),
+		slog.Int64("bytes", rec.bytes),
+		slog.String("client_ip", ri.clientIP),
+		user,
+	}
+	if aborted {
+		attrs = append(attrs, slog.Bool("aborted", true))
+	}
+	s.log.LogAttrs(ctx, level, "request", attrs...)
 }
 
 // maxLoggedText caps client-chosen text in a log line or a span attribute

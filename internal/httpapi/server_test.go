@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -177,6 +178,43 @@ func TestPanicIsLoggedWithStack(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"trace_id":"`+w.Header().Get("X-Trace-ID")+`"`) {
 		t.Errorf("panic log lacks the trace id")
+	}
+}
+
+// inFlight counts the requests in progress.
+type inFlight struct {
+	noMetrics
+	n atomic.Int64
+}
+
+func (m *inFlight) RequestStarted() func() {
+	m.n.Add(1)
+	return func() { m.n.Add(-1) }
+}
+
+// A handler that cuts the connection mid-answer (http.ErrAbortHandler)
+// still ends its request: counted out of the in-flight gauge and logged,
+// marked aborted.
+func TestAbortedRequestIsRecorded(t *testing.T) {
+	m := &inFlight{}
+	api := newAPIWith(t, newTestAPI(t).store, &testClock{}, []func(*Deps){func(d *Deps) { d.Metrics = m }})
+	api.srv.mux.Handle("GET /test/abort", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte(`{"partial":`))
+		panic(http.ErrAbortHandler)
+	}))
+	func() {
+		defer func() {
+			if v := recover(); v != http.ErrAbortHandler {
+				t.Errorf("panic = %v, want http.ErrAbortHandler to reach net/http", v)
+			}
+		}()
+		api.srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/test/abort", nil))
+	}()
+	if n := m.n.Load(); n != 0 {
+		t.Errorf("in flight after the abort = %d, want 0", n)
+	}
+	if logs := api.logs.String(); !strings.Contains(logs, `"route":"/test/abort"`) || !strings.Contains(logs, `"aborted":true`) {
+		t.Errorf("no access line marked aborted:\n%s", logs)
 	}
 }
 

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -11,41 +10,55 @@ import (
 	"github.com/anirohi/anirohi-api/internal/domain"
 )
 
-// Export implements domain.UserStore, reading everything in one snapshot.
-func (s *Store) Export(ctx context.Context, userID int64, now time.Time) (domain.Export, error) {
-	var ex domain.Export
+// Export implements domain.UserStore. REPEATABLE READ makes the whole
+// document one snapshot; the transaction holds a connection until the
+// last row.
+func (s *Store) Export(ctx context.Context, userID int64, now time.Time, w domain.ExportWriter) error {
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		var err error
-		if ex.User, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, userID)); err != nil {
+		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, userID))
+		if err != nil {
 			return err
 		}
-		ex.User.PasswordHash = ""
-		if ex.Access, err = userAccess(ctx, tx, userID); err != nil {
+		u.PasswordHash = ""
+		access, err := userAccess(ctx, tx, userID)
+		if err != nil {
 			return err
 		}
-		if ex.Library, err = all(ctx, tx, `SELECT `+libraryColumns+` FROM user_library_items WHERE user_id = $1 ORDER BY provider, updated_at DESC, id DESC`, userID, scanLibraryItem); err != nil {
+		if err := w.User(u, access); err != nil {
 			return err
 		}
-		if ex.Progress, err = all(ctx, tx, `SELECT `+progressColumns+` FROM user_progress WHERE user_id = $1 ORDER BY provider, updated_at DESC, id DESC`, userID, scanProgress); err != nil {
+		if err := each(ctx, tx, `SELECT `+libraryColumns+` FROM user_library_items WHERE user_id = $1 ORDER BY provider, updated_at DESC, id DESC`, userID, scanLibraryItem, w.LibraryItem); err != nil {
 			return err
 		}
-		if ex.History, err = all(ctx, tx, `SELECT `+historyColumns+` FROM user_history WHERE user_id = $1 ORDER BY provider, watched_at DESC, id DESC`, userID, scanHistory); err != nil {
+		if err := each(ctx, tx, `SELECT `+progressColumns+` FROM user_progress WHERE user_id = $1 ORDER BY provider, updated_at DESC, id DESC`, userID, scanProgress, w.Progress); err != nil {
 			return err
 		}
-		ex.Sessions, err = all(ctx, tx, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id DESC`, userID, scanSession)
-		return err
+		if err := each(ctx, tx, `SELECT `+historyColumns+` FROM user_history WHERE user_id = $1 ORDER BY provider, watched_at DESC, id DESC`, userID, scanHistory, w.History); err != nil {
+			return err
+		}
+		return each(ctx, tx, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id DESC`, userID, scanSession, w.Session)
 	})
 	if err != nil {
-		return domain.Export{}, fmt.Errorf("export: %w", err)
+		return fmt.Errorf("export: %w", err)
 	}
-	return ex, nil
+	return nil
 }
 
-func all[T any](ctx context.Context, tx pgx.Tx, query string, userID int64, scan func(pgx.Row) (T, error)) ([]T, error) {
+// each hands every row of the query to fn as pgx reads it off the wire.
+func each[T any](ctx context.Context, tx pgx.Tx, query string, userID int64, scan func(pgx.Row) (T, error), fn func(T) error) error {
 	rows, err := tx.Query(ctx, query, userID)
 	if err != nil {
-		return nil, mapErr(err)
+		return mapErr(err)
 	}
-	out, _, err := collect(rows, math.MaxInt-1, scan)
-	return out, err
+	defer rows.Close()
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	return mapErr(rows.Err())
 }

@@ -240,32 +240,14 @@ func testAdmin(t *testing.T, open Opener) {
 		s.GrantRole(t.Context(), other.ID, domain.RoleAdmin, now, auditFor(u.ID, domain.ActionRoleGrant, other.ID))
 		must(t, s.DeleteUser(t.Context(), u.ID))
 		wantKind(t, "DeleteUser(again)", s.DeleteUser(t.Context(), u.ID), domain.KindNotFound)
-		_, err := s.Export(t.Context(), u.ID, now)
+		_, err := ExportAll(t.Context(), s, u.ID, now)
 		wantKind(t, "Export(deleted)", err, domain.KindNotFound)
-		ex, err := s.Export(t.Context(), other.ID, now)
+		ex, err := ExportAll(t.Context(), s, other.ID, now)
 		if err != nil || len(ex.Library) != 2 || len(ex.Progress) != 2 || len(ex.History) != 2 || len(ex.Sessions) != 2 {
 			t.Errorf("the other user's export = %+v, %v", ex, err)
 		}
 		if log := auditLog(t, s, domain.AuditQuery{}); len(log) != 1 || log[0].ActorID != 0 {
 			t.Errorf("audit row of a deleted actor = %+v, want kept with no actor", log)
-		}
-	})
-
-	t.Run("export holds every row of the user", func(t *testing.T) {
-		t.Parallel()
-		s := open(t)
-		u := mustCreateUser(t, s, domain.RoleUser)
-		FillUser(t, s, u.ID)
-		ex, err := s.Export(t.Context(), u.ID, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ex.User.ID != u.ID || ex.User.PasswordHash != "" || !cmp.Equal(ex.Access.Roles, []string{"user"}) ||
-			len(ex.Library) != 2 || len(ex.Progress) != 2 || len(ex.History) != 2 || len(ex.Sessions) != 2 {
-			t.Errorf("export = %+v", ex)
-		}
-		if ex.Library[0].Provider != "aniliberty" || ex.Progress[1].Provider != "rpc" {
-			t.Errorf("export does not cover every provider: %+v", ex)
 		}
 	})
 }

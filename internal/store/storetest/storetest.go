@@ -23,6 +23,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("library", func(t *testing.T) { testLibrary(t, open) })
 	t.Run("watch", func(t *testing.T) { testWatch(t, open) })
 	t.Run("admin", func(t *testing.T) { testAdmin(t, open) })
+	t.Run("export", func(t *testing.T) { testExport(t, open) })
 	t.Run("installation", func(t *testing.T) { testInstallationID(t, open) })
 }
 
