@@ -73,7 +73,7 @@ func (a *Auth) DeleteAccount(ctx context.Context, p domain.Principal, password s
 
 // Export hands every row the caller owns to w, as the store reads them.
 func (a *Auth) Export(ctx context.Context, p domain.Principal, w domain.ExportWriter) error {
-	return a.store.Export(ctx, p.UserID, a.clock.Now(), w)
+	return a.store.Export(ctx, p.UserID, w)
 }
 
 // EnsureAdmin makes email an administrator: it creates the account with

@@ -42,7 +42,7 @@ type UserStore interface {
 	// holds a connection until the last row. KindNotFound for an unknown
 	// id, before w is called; an error from w ends the export and is
 	// returned, wrapped.
-	Export(ctx context.Context, userID int64, now time.Time, w ExportWriter) error
+	Export(ctx context.Context, userID int64, w ExportWriter) error
 	// AuthState loads the user (without its hash), its access and its live
 	// sessions at now; KindNotFound for an unknown id.
 	AuthState(ctx context.Context, userID int64, now time.Time) (AuthState, error)

@@ -226,8 +226,8 @@ type failingExport struct {
 
 var errExportBroke = errors.New("the disk is on fire")
 
-func (s failingExport) Export(ctx context.Context, userID int64, now time.Time, w domain.ExportWriter) error {
-	return s.Store.Export(ctx, userID, now, &failingWriter{ExportWriter: w, left: s.after})
+func (s failingExport) Export(ctx context.Context, userID int64, w domain.ExportWriter) error {
+	return s.Store.Export(ctx, userID, &failingWriter{ExportWriter: w, left: s.after})
 }
 
 type failingWriter struct {

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -13,7 +12,7 @@ import (
 // Export implements domain.UserStore. REPEATABLE READ makes the whole
 // document one snapshot; the transaction holds a connection until the
 // last row.
-func (s *Store) Export(ctx context.Context, userID int64, now time.Time, w domain.ExportWriter) error {
+func (s *Store) Export(ctx context.Context, userID int64, w domain.ExportWriter) error {
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, userID))
 		if err != nil {

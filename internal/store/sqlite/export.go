@@ -4,14 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
 )
 
 // Export implements domain.UserStore. One read transaction is one
 // snapshot in WAL mode; it holds a read connection until the last row.
-func (s *Store) Export(ctx context.Context, userID int64, now time.Time, w domain.ExportWriter) error {
+func (s *Store) Export(ctx context.Context, userID int64, w domain.ExportWriter) error {
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("export: %w", mapErr(err))

@@ -33,7 +33,7 @@ var errStop = errors.New("writer stops here")
 // over.
 func ExportAll(ctx context.Context, s domain.UserStore, userID int64, now time.Time) (Export, error) {
 	var ex Export
-	err := s.Export(ctx, userID, now, &exportWriter{&ex})
+	err := s.Export(ctx, userID, &exportWriter{&ex})
 	return ex, err
 }
 
@@ -140,7 +140,7 @@ func testExport(t *testing.T, open Opener) {
 		FillUser(t, s, u.ID)
 		for _, section := range []string{"user", "library", "progress", "history", "sessions"} {
 			ex := Export{stopAt: section}
-			err := s.Export(t.Context(), u.ID, now, &exportWriter{&ex})
+			err := s.Export(t.Context(), u.ID, &exportWriter{&ex})
 			if !errors.Is(err, errStop) {
 				t.Errorf("stop at %s: Export() error = %v, want the writer's", section, err)
 			}
@@ -160,7 +160,7 @@ func testExport(t *testing.T, open Opener) {
 			put(t, s, u.ID, "during", domain.LibraryPatch{}, now)
 			save(t, s, domain.Progress{UserID: u.ID, Provider: "rpc", TitleID: "t", EpisodeID: "during"}, now)
 		}}
-		must(t, s.Export(t.Context(), u.ID, now, &exportWriter{&ex}))
+		must(t, s.Export(t.Context(), u.ID, &exportWriter{&ex}))
 		if len(ex.Library) != 2 || len(ex.Progress) != 2 || len(ex.History) != 2 {
 			t.Errorf("export = %d library, %d progress, %d history, want the 2 of each from before it began",
 				len(ex.Library), len(ex.Progress), len(ex.History))
