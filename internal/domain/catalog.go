@@ -310,3 +310,74 @@ type CatalogStore interface {
 	// with its active sources by Priority descending, then ID.
 	Episodes(ctx context.Context, animeID string) ([]EpisodeWithSources, error)
 }
+
+// Check validates an anime as the parser sends it (D11), its episodes and
+// their players too, naming nested fields by path ("episodes[2].number").
+func (a AnimeImport) Check() []FieldError {
+	errs := CheckName("source_name", a.SourceName, MaxSourceIDLen)
+	errs = append(errs, CheckName("source_id", a.SourceID, MaxSourceIDLen)...)
+	errs = append(errs, CheckName("title", a.Title, MaxTitleLen)...)
+	if len(a.AlternativeTitles) > MaxAltTitles {
+		errs = append(errs, FieldError{"alternative_titles", "must hold at most 50 titles"})
+	}
+	for i, t := range a.AlternativeTitles {
+		errs = append(errs, CheckName(indexed("alternative_titles", i), t, MaxTitleLen)...)
+	}
+	if len(a.Genres) > MaxGenres {
+		errs = append(errs, FieldError{"genres", "must hold at most 50 genres"})
+	}
+	for i, g := range a.Genres {
+		errs = append(errs, CheckName(indexed("genres", i), g, MaxTitleLen)...)
+	}
+	if a.Description != nil {
+		errs = append(errs, CheckText("description", *a.Description, MaxDescriptionLen, true)...)
+	}
+	if a.Year != nil {
+		errs = append(errs, CheckRange("year", *a.Year, MinYear, MaxYear)...)
+	}
+	if a.Status != nil && !ValidAnimeStatus(*a.Status) {
+		errs = append(errs, FieldError{"status", "must be one of ongoing, completed, upcoming"})
+	}
+	if a.Poster != nil {
+		errs = append(errs, CheckHTTPURL("poster", *a.Poster)...)
+	}
+	for i, e := range a.Episodes {
+		errs = append(errs, PrefixFields(indexed("episodes", i), e.Check())...)
+	}
+	return errs
+}
+
+// Check validates an episode as the parser sends it, with its players.
+func (e EpisodeImport) Check() []FieldError {
+	errs := CheckName("source_episode_id", e.SourceEpisodeID, MaxSourceIDLen)
+	errs = append(errs, CheckRange("number", e.Number, 0, MaxEpisodeNumber)...)
+	if e.Title != nil {
+		errs = append(errs, CheckText("title", *e.Title, MaxTitleLen, false)...)
+	}
+	for i, p := range e.Players {
+		errs = append(errs, PrefixFields(indexed("players", i), p.Check())...)
+	}
+	return errs
+}
+
+// Check validates a video source as the parser sends it (Type already in
+// its stored form, "" when it was none of the known ones).
+func (v VideoImport) Check() []FieldError {
+	var errs []FieldError
+	if _, ok := VideoType(v.Type); !ok {
+		errs = append(errs, FieldError{"type", "must be one of iframe, embed, m3u8 (or hls), mp4"})
+	}
+	errs = append(errs, CheckHTTPURL("url", v.URL)...)
+	errs = append(errs, CheckName("source_name", v.SourceName, MaxSourceIDLen)...)
+	return append(errs, CheckRange("priority", v.Priority, MinPriority, MaxPriority)...)
+}
+
+func indexed(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }
+
+// PrefixFields names each field as a part of prefix ("player.url").
+func PrefixFields(prefix string, errs []FieldError) []FieldError {
+	for i := range errs {
+		errs[i].Field = prefix + "." + errs[i].Field
+	}
+	return errs
+}

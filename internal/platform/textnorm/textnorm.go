@@ -69,3 +69,13 @@ func Slug(s string, max int) string {
 	}
 	return strings.TrimRight(slug, "-")
 }
+
+// Norm is Fold and Slug as methods, for callers that take them through an
+// interface.
+type Norm struct{}
+
+// Fold is the package's Fold.
+func (Norm) Fold(s string) string { return Fold(s) }
+
+// Slug is the package's Slug.
+func (Norm) Slug(s string, max int) string { return Slug(s, max) }

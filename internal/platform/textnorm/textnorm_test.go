@@ -12,7 +12,7 @@ func TestFold(t *testing.T) {
 		{"Pokémon: Mewtwo Strikes Back", "pokemon mewtwo strikes back"},
 		{"Überflieger Ærøskøbing", "uberflieger ærøskøbing"}, // ø and æ are letters, not letters with marks
 		{"Straße", "strasse"},                                // case folding
-		{"ＡＢＣ１２３", "abc123"},                               // full-width forms
+		{"ＡＢＣ１２３", "abc123"},                                 // full-width forms
 		{"ﬁre", "fire"},                                      // ligature
 		{"進撃の巨人", "進撃の巨人"},
 		{"ｼﾝｹﾞｷ", "シンケ\u3099キ"}, // half-width kana, voicing mark kept
