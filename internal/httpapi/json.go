@@ -38,34 +38,48 @@ func decode[T any](r *http.Request) (T, error) {
 		}
 		return v, domain.Wrap(domain.KindInvalid, "Could not read the request body", err)
 	}
+	return v, unmarshalObject(data, &v)
+}
+
+// decodeObject decodes one JSON object nested in a body (an item of a
+// batch) into a T, as decode does a whole body.
+func decodeObject[T any](raw json.RawMessage) (T, error) {
+	var v T
+	return v, unmarshalObject(raw, &v)
+}
+
+// unmarshalObject decodes data, which must be one JSON object, into v (a
+// pointer to a struct) and validates it: every problem is a KindInvalid
+// naming its fields.
+func unmarshalObject(data []byte, v any) error {
 	data = bytes.Trim(data, " \t\r\n") // JSON's white space only
 	if len(data) == 0 || data[0] != '{' {
-		return v, domain.Invalid(domain.FieldError{Field: "body", Message: "must be a JSON object"})
+		return domain.Invalid(domain.FieldError{Field: "body", Message: "must be a JSON object"})
 	}
 	// A wrong-typed field is reported with the missing ones: encoding/json
 	// checks the syntax of the whole input before it assigns anything, so
 	// after a type error the keys can still be walked.
-	uerr := json.Unmarshal(data, &v)
+	uerr := json.Unmarshal(data, v)
 	var typeErr *json.UnmarshalTypeError
 	if uerr != nil && !errors.As(uerr, &typeErr) {
-		return v, jsonError(uerr)
+		return jsonError(uerr)
 	}
-	problems, err := checkKeys(data, fieldsOf(reflect.TypeFor[T]()))
+	problems, err := checkKeys(data, fieldsOf(reflect.TypeOf(v).Elem()))
 	if err != nil {
-		return v, err
+		return err
 	}
 	if typeErr != nil {
 		problems = append(domain.AsError(jsonError(typeErr)).Fields, problems...)
 	}
 	if len(problems) > 0 {
-		return v, domain.Invalid(problems...)
+		return domain.Invalid(problems...)
 	}
-	if val, ok := any(&v).(validator); ok {
+	if val, ok := v.(validator); ok {
 		if fields := val.Valid(); len(fields) > 0 {
-			return v, domain.Invalid(fields...)
+			return domain.Invalid(fields...)
 		}
 	}
-	return v, nil
+	return nil
 }
 
 // checkJSONContentType accepts no Content-Type (read as JSON, D1),

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"reflect"
 	"strconv"
 	"time"
 
@@ -280,12 +279,8 @@ func decodeItem(raw json.RawMessage, v any) string {
 	if len(raw) == 0 || raw[0] != '{' {
 		return "must be an object"
 	}
-	err := json.Unmarshal(raw, v)
-	if err == nil {
-		_, err = checkKeys(raw, fieldsOf(reflect.TypeOf(v).Elem()))
-	}
-	if err != nil {
-		if e := domain.AsError(jsonError(err)); e != nil && len(e.Fields) > 0 {
+	if e := domain.AsError(unmarshalObject(raw, v)); e != nil {
+		if len(e.Fields) > 0 {
 			return e.Fields[0].Field + " " + e.Fields[0].Message
 		}
 		return "is not valid"
