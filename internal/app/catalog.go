@@ -15,10 +15,11 @@ type Text interface {
 	Slug(s string, max int) string
 }
 
-// CatalogEvents hears what imports did (for metrics): rows written,
-// unchanged, and refused.
+// CatalogEvents hears what imports did (for metrics): n rows of a kind
+// ("anime", "episodes", "sources") with a result ("written", "unchanged",
+// "failed").
 type CatalogEvents interface {
-	Imported(c domain.ImportCounts, failed Failed)
+	CatalogImported(kind, result string, n int)
 }
 
 // Failed counts the rows of refused import items.
@@ -26,7 +27,7 @@ type Failed struct{ Anime, Episodes, Sources int }
 
 type noCatalogEvents struct{}
 
-func (noCatalogEvents) Imported(domain.ImportCounts, Failed) {}
+func (noCatalogEvents) CatalogImported(string, string, int) {}
 
 // Catalog is the anime catalog: the parser's imports and the public reads.
 // Every write that changes something calls changed before it returns, so
@@ -72,7 +73,7 @@ const slugRoom = 8
 // input is KindInvalid, with every field at fault.
 func (c *Catalog) ImportAnime(ctx context.Context, a domain.AnimeImport) (domain.ImportCounts, error) {
 	if errs := a.Check(); len(errs) > 0 {
-		c.events.Imported(domain.ImportCounts{}, failedOf(a))
+		c.report(domain.ImportCounts{}, failedOf(a))
 		return domain.ImportCounts{}, domain.Invalid(errs...)
 	}
 	counts, err := c.store.ImportAnime(ctx, c.derive(a), c.clock.Now())
@@ -93,7 +94,7 @@ func (c *Catalog) ImportCatalog(ctx context.Context, items []domain.AnimeImport)
 	defer func() { c.done(ctx, total, failed) }()
 	for i, a := range items {
 		if errs := a.Check(); len(errs) > 0 {
-			rep.Errors = append(rep.Errors, ImportError{Index: i, SourceID: a.SourceID, Message: describe(errs)})
+			rep.Errors = append(rep.Errors, ImportError{Index: i, SourceID: a.SourceID, Message: domain.DescribeFields(errs)})
 			failed.add(failedOf(a))
 			continue
 		}
@@ -124,7 +125,7 @@ func (c *Catalog) ImportEpisodes(ctx context.Context, sourceName, animeSourceID 
 	var failed Failed
 	for i, e := range eps {
 		if errs := e.Check(); len(errs) > 0 {
-			rep.Errors = append(rep.Errors, ImportError{Index: i, SourceID: e.SourceEpisodeID, Message: describe(errs)})
+			rep.Errors = append(rep.Errors, ImportError{Index: i, SourceID: e.SourceEpisodeID, Message: domain.DescribeFields(errs)})
 			failed.add(failedEpisodes(eps[i : i+1]))
 			continue
 		}
@@ -132,7 +133,7 @@ func (c *Catalog) ImportEpisodes(ctx context.Context, sourceName, animeSourceID 
 	}
 	counts, err := c.store.ImportEpisodes(ctx, sourceName, animeSourceID, valid, c.clock.Now())
 	if err != nil {
-		c.events.Imported(domain.ImportCounts{}, failedEpisodes(eps))
+		c.report(domain.ImportCounts{}, failedEpisodes(eps))
 		return rep, fmt.Errorf("import episodes: %w", err)
 	}
 	rep.Imported, rep.Unchanged = counts.EpisodesWritten, len(valid)-counts.EpisodesWritten
@@ -151,12 +152,12 @@ func (c *Catalog) ImportVideo(ctx context.Context, sourceName, sourceEpisodeID, 
 	}
 	errs = append(errs, domain.PrefixFields("player", v.Check())...)
 	if len(errs) > 0 {
-		c.events.Imported(domain.ImportCounts{}, Failed{Sources: 1})
+		c.report(domain.ImportCounts{}, Failed{Sources: 1})
 		return domain.ImportCounts{}, domain.Invalid(errs...)
 	}
 	counts, err := c.store.ImportVideo(ctx, sourceName, sourceEpisodeID, animeSourceID, v, c.clock.Now())
 	if err != nil {
-		c.events.Imported(domain.ImportCounts{}, Failed{Sources: 1})
+		c.report(domain.ImportCounts{}, Failed{Sources: 1})
 		return counts, fmt.Errorf("import video: %w", err)
 	}
 	c.done(ctx, counts, Failed{})
@@ -168,7 +169,23 @@ func (c *Catalog) done(ctx context.Context, counts domain.ImportCounts, failed F
 	if counts.Wrote() {
 		c.changed(ctx)
 	}
-	c.events.Imported(counts, failed)
+	c.report(counts, failed)
+}
+
+// report tells the events what an import wrote, left and refused.
+func (c *Catalog) report(counts domain.ImportCounts, failed Failed) {
+	for _, r := range [...]struct {
+		kind, result string
+		n            int
+	}{
+		{"anime", "written", counts.AnimeWritten}, {"anime", "unchanged", counts.AnimeUnchanged}, {"anime", "failed", failed.Anime},
+		{"episodes", "written", counts.EpisodesWritten}, {"episodes", "unchanged", counts.EpisodesUnchanged}, {"episodes", "failed", failed.Episodes},
+		{"sources", "written", counts.SourcesWritten}, {"sources", "unchanged", counts.SourcesUnchanged}, {"sources", "failed", failed.Sources},
+	} {
+		if r.n > 0 {
+			c.events.CatalogImported(r.kind, r.result, r.n)
+		}
+	}
 }
 
 // derive fills in what the store needs beside the parser's fields: the new
@@ -255,15 +272,6 @@ func (c *Catalog) Episodes(ctx context.Context, animeID string) ([]domain.Episod
 
 func notFoundSlug(slug string) error {
 	return domain.E(domain.KindNotFound, "Anime not found: "+clip(slug, domain.MaxSlugLen))
-}
-
-// describe joins field problems into one message, no cause text.
-func describe(errs []domain.FieldError) string {
-	parts := make([]string, len(errs))
-	for i, e := range errs {
-		parts[i] = e.Field + " " + e.Message
-	}
-	return strings.Join(parts, "; ")
 }
 
 // failedOf counts the rows of a refused anime item.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -321,13 +322,13 @@ func (a AnimeImport) Check() []FieldError {
 		errs = append(errs, FieldError{"alternative_titles", "must hold at most 50 titles"})
 	}
 	for i, t := range a.AlternativeTitles {
-		errs = append(errs, CheckName(indexed("alternative_titles", i), t, MaxTitleLen)...)
+		errs = append(errs, CheckName(IndexedField("alternative_titles", i), t, MaxTitleLen)...)
 	}
 	if len(a.Genres) > MaxGenres {
 		errs = append(errs, FieldError{"genres", "must hold at most 50 genres"})
 	}
 	for i, g := range a.Genres {
-		errs = append(errs, CheckName(indexed("genres", i), g, MaxTitleLen)...)
+		errs = append(errs, CheckName(IndexedField("genres", i), g, MaxTitleLen)...)
 	}
 	if a.Description != nil {
 		errs = append(errs, CheckText("description", *a.Description, MaxDescriptionLen, true)...)
@@ -342,7 +343,7 @@ func (a AnimeImport) Check() []FieldError {
 		errs = append(errs, CheckHTTPURL("poster", *a.Poster)...)
 	}
 	for i, e := range a.Episodes {
-		errs = append(errs, PrefixFields(indexed("episodes", i), e.Check())...)
+		errs = append(errs, PrefixFields(IndexedField("episodes", i), e.Check())...)
 	}
 	return errs
 }
@@ -355,7 +356,7 @@ func (e EpisodeImport) Check() []FieldError {
 		errs = append(errs, CheckText("title", *e.Title, MaxTitleLen, false)...)
 	}
 	for i, p := range e.Players {
-		errs = append(errs, PrefixFields(indexed("players", i), p.Check())...)
+		errs = append(errs, PrefixFields(IndexedField("players", i), p.Check())...)
 	}
 	return errs
 }
@@ -372,7 +373,18 @@ func (v VideoImport) Check() []FieldError {
 	return append(errs, CheckRange("priority", v.Priority, MinPriority, MaxPriority)...)
 }
 
-func indexed(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }
+// IndexedField names the i-th element of a list field ("episodes[2]").
+func IndexedField(field string, i int) string { return field + "[" + strconv.Itoa(i) + "]" }
+
+// DescribeFields joins field problems into one message
+// ("title must be 1 to 500 characters; year must be …").
+func DescribeFields(errs []FieldError) string {
+	parts := make([]string, len(errs))
+	for i, e := range errs {
+		parts[i] = e.Field + " " + e.Message
+	}
+	return strings.Join(parts, "; ")
+}
 
 // PrefixFields names each field as a part of prefix ("player.url").
 func PrefixFields(prefix string, errs []FieldError) []FieldError {

@@ -36,6 +36,8 @@ type Metrics struct {
 	progress      prometheus.Counter
 	rateLimited   *prometheus.CounterVec
 	logLines      *prometheus.CounterVec
+	catalog       *prometheus.CounterVec
+	cacheLookups  *prometheus.CounterVec
 
 	redisUp     prometheus.Gauge
 	redisErrors *prometheus.CounterVec
@@ -75,6 +77,8 @@ func New(b Build) *Metrics {
 		progress:      counter("anirohi_progress_updates_total", "Watch progress saves."),
 		rateLimited:   counterVec("anirohi_rate_limited_requests_total", "Requests refused by a rate limit, by limit.", "scope"),
 		logLines:      counterVec("anirohi_log_messages_total", "Log lines written, by level.", "level"),
+		catalog:       counterVec("anirohi_catalog_import_rows_total", "Catalog rows sent by the parser, by kind and result.", "kind", "result"),
+		cacheLookups:  counterVec("anirohi_cache_lookups_total", "Cached answers looked up in Redis, by kind and result.", "kind", "result"),
 
 		// Registered by WatchRedis: a service without Redis exports no gauge.
 		redisUp:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "anirohi_redis_up", Help: "1 when the last Redis call succeeded."}),
@@ -158,6 +162,22 @@ func (m *Metrics) ProgressUpdated() { m.progress.Inc() }
 
 // RateLimited counts a request refused by the limit of scope.
 func (m *Metrics) RateLimited(scope string) { m.rateLimited.WithLabelValues(scope).Inc() }
+
+// CatalogImported counts n catalog rows of a kind (anime, episodes,
+// sources) that an import wrote, left unchanged or refused.
+func (m *Metrics) CatalogImported(kind, result string, n int) {
+	m.catalog.WithLabelValues(kind, result).Add(float64(n))
+}
+
+// CacheLookup counts a lookup of a cached answer of kind (library,
+// progress, history, catalog) as a hit or a miss.
+func (m *Metrics) CacheLookup(kind string, hit bool) {
+	result := "miss"
+	if hit {
+		result = "hit"
+	}
+	m.cacheLookups.WithLabelValues(kind, result).Inc()
+}
 
 // LogLine counts a log line of level (the JSON name: INFO, WARNING, …).
 func (m *Metrics) LogLine(level string) { m.logLines.WithLabelValues(level).Inc() }
