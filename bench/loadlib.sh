@@ -48,7 +48,7 @@ start_server() {
   esac
   SRV_ENV=(ENV=test DATABASE_URL="$SRV_DB" SECRET_KEY="$SECRET" HOST=127.0.0.1 PORT="$port" DB_POOL_SIZE=16
            RATE_LIMIT_ENABLED=true TRUSTED_PROXIES=127.0.0.1/32 METRICS_ENABLED=true)
-  if [ "$LOAD_REDIS" != none ]; then SRV_ENV+=(REDIS_URL="$LOAD_REDIS" REDIS_PREFIX="bench-load-$name-$$:"); fi
+  if [ "$LOAD_REDIS" != none ]; then SRV_ENV+=(REDIS_URL="$LOAD_REDIS" REDIS_KEY_PREFIX="bench-load-$name-$$:"); fi
   local kv
   for kv in $(env | grep '^ANIROHI_' | sed 's/^ANIROHI_//'); do SRV_ENV+=("$kv"); done
   env "${SRV_ENV[@]}" "$OUT/anirohi" migrate up >/dev/null

@@ -64,7 +64,7 @@ echo "seeding" >&2
 
 env "${ENV_OURS[@]}" "$OUT/anirohi" > "$OUT/anirohi.log" 2>&1 & OURS_PID=$!
 REDIS_OURS=http://127.0.0.1:8001
-env "${ENV_OURS[@]}" PORT=8001 REDIS_URL=redis://127.0.0.1:6379/0 REDIS_PREFIX="bench-$$:" RATE_LIMIT_ENABLED=true \
+env "${ENV_OURS[@]}" PORT=8001 REDIS_URL=redis://127.0.0.1:6379/0 REDIS_KEY_PREFIX="bench-$$:" RATE_LIMIT_ENABLED=true \
   RATE_LIMIT_PER_MINUTE=1000000 "$OUT/anirohi" > "$OUT/anirohi-redis.log" 2>&1 & REDIS_PID=$!
 "$OUT/limits" serve -addr 127.0.0.1:8090 -db "$LIMITS_DB" -pool 16 > "$OUT/limits.log" 2>&1 & LIMITS_PID=$!
 BARE_OURS=http://127.0.0.1:8002 TRACED_OURS=http://127.0.0.1:8003
