@@ -25,24 +25,7 @@ type CatalogEditor interface {
 	EditCatalogRow(ctx context.Context, table, id string, set map[string]any) error
 }
 
-// catalogStore is a store with the catalog; see openCatalog.
-type catalogStore interface {
-	domain.Store
-	domain.CatalogStore
-}
-
-// openCatalog opens a store; an engine that does not keep the catalog
-// fails the test.
-func openCatalog(t *testing.T, open Opener) catalogStore {
-	t.Helper()
-	s, ok := open(t).(catalogStore)
-	if !ok {
-		t.Fatalf("%T does not implement domain.CatalogStore", s)
-	}
-	return s
-}
-
-func edit(t *testing.T, s catalogStore, table, id string, set map[string]any) {
+func edit(t *testing.T, s domain.Store, table, id string, set map[string]any) {
 	t.Helper()
 	e, ok := s.(CatalogEditor)
 	if !ok {
@@ -97,7 +80,7 @@ func player(name string, episode, priority int) domain.VideoImport {
 	return domain.VideoImport{Type: domain.VideoIframe, URL: fmt.Sprintf("https://%s.example/%d", name, episode), SourceName: name, Priority: priority}
 }
 
-func mustImport(t *testing.T, s catalogStore, a domain.AnimeImport, at time.Time, want domain.ImportCounts) {
+func mustImport(t *testing.T, s domain.Store, a domain.AnimeImport, at time.Time, want domain.ImportCounts) {
 	t.Helper()
 	got, err := s.ImportAnime(t.Context(), a, at)
 	if err != nil {
@@ -108,7 +91,7 @@ func mustImport(t *testing.T, s catalogStore, a domain.AnimeImport, at time.Time
 	}
 }
 
-func mustBySlug(t *testing.T, s catalogStore, slug string) domain.Anime {
+func mustBySlug(t *testing.T, s domain.Store, slug string) domain.Anime {
 	t.Helper()
 	a, err := s.AnimeBySlug(t.Context(), slug)
 	if err != nil {
@@ -117,7 +100,7 @@ func mustBySlug(t *testing.T, s catalogStore, slug string) domain.Anime {
 	return a
 }
 
-func mustEpisodes(t *testing.T, s catalogStore, animeID string) []domain.EpisodeWithSources {
+func mustEpisodes(t *testing.T, s domain.Store, animeID string) []domain.EpisodeWithSources {
 	t.Helper()
 	eps, err := s.Episodes(t.Context(), animeID)
 	if err != nil {
@@ -140,7 +123,7 @@ func summary(eps []domain.EpisodeWithSources) []string {
 	return out
 }
 
-func wantEpisodes(t *testing.T, s catalogStore, animeID string, want ...string) {
+func wantEpisodes(t *testing.T, s domain.Store, animeID string, want ...string) {
 	t.Helper()
 	if want == nil {
 		want = []string{}

@@ -11,7 +11,7 @@ import (
 func testCatalogEdited(t *testing.T, open Opener) {
 	t.Run("rows an editor changed are not overwritten, yet new episodes and sources are added", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		a := newAnime("1", "Bleach")
 		a.Episodes = episodes(2, "kodik")
 		mustImport(t, s, a, now, domain.ImportCounts{AnimeWritten: 1, EpisodesWritten: 2, SourcesWritten: 2})
@@ -35,7 +35,7 @@ func testCatalogEdited(t *testing.T, open Opener) {
 
 	t.Run("an episode an editor moved to another anime is still the parser's, not made again", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		a, b := newAnime("1", "Fate/Zero"), newAnime("2", "Fate/Zero 2")
 		a.Episodes = episodes(2, "kodik")
 		mustImport(t, s, a, now, domain.ImportCounts{AnimeWritten: 1, EpisodesWritten: 2, SourcesWritten: 2})
@@ -58,7 +58,7 @@ func testCatalogEdited(t *testing.T, open Opener) {
 func testEpisodeImports(t *testing.T, open Opener) {
 	t.Run("episodes are imported under the anime of a source id, idempotently", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		a := newAnime("1", "Frieren")
 		mustImport(t, s, a, now, domain.ImportCounts{AnimeWritten: 1})
 		eps := episodes(2, "kodik")
@@ -73,7 +73,7 @@ func testEpisodeImports(t *testing.T, open Opener) {
 
 	t.Run("episodes for an unknown anime are not found", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		mustImport(t, s, newAnime("1", "Frieren"), now, domain.ImportCounts{AnimeWritten: 1})
 		_, err := s.ImportEpisodes(t.Context(), source, "2", episodes(1), now)
 		wantError(t, "ImportEpisodes(unknown id)", err, domain.KindNotFound, "Anime not found: shikimori/2")
@@ -83,7 +83,7 @@ func testEpisodeImports(t *testing.T, open Opener) {
 
 	t.Run("a video is imported under the episode of a source id, idempotently", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		a := newAnime("1", "Frieren")
 		a.Episodes = episodes(1)
 		mustImport(t, s, a, now, domain.ImportCounts{AnimeWritten: 1, EpisodesWritten: 1})
@@ -103,7 +103,7 @@ func testEpisodeImports(t *testing.T, open Opener) {
 
 	t.Run("a video for an unknown episode is not found", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		a := newAnime("1", "Frieren")
 		a.Episodes = episodes(1)
 		mustImport(t, s, a, now, domain.ImportCounts{AnimeWritten: 1, EpisodesWritten: 1})
@@ -115,7 +115,7 @@ func testEpisodeImports(t *testing.T, open Opener) {
 
 	t.Run("a video for an episode id two anime share needs the anime source id", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		a, b := newAnime("1", "Frieren"), newAnime("2", "Frieren 2")
 		a.Episodes, b.Episodes = episodes(1), episodes(1)
 		mustImport(t, s, a, now, domain.ImportCounts{AnimeWritten: 1, EpisodesWritten: 1})

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 func testCatalogImport(t *testing.T, open Opener) {
 	t.Run("a new anime is stored with its episodes and sources", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		a := withGenres(newAnime("1", "Shingeki no Kyojin", "Attack on Titan", "進撃の巨人"), "Action", "Dark Fantasy")
 		a.Description, a.Year, a.Status, a.Poster = ptr("Humanity behind walls."), ptr(2013), ptr(domain.AnimeCompleted), ptr("https://img.example/aot.jpg")
 		a.Episodes = episodes(2, "kodik", "aniboom")
@@ -55,7 +56,7 @@ func testCatalogImport(t *testing.T, open Opener) {
 
 	t.Run("re-importing the same data writes nothing", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		a := withGenres(newAnime("1", "Mushishi", "蟲師"), "Mystery")
 		a.Description, a.Year, a.Poster, a.Status = ptr("Ginko travels."), ptr(2005), ptr("https://img.example/m.jpg"), ptr(domain.AnimeCompleted)
 		a.Episodes = episodes(3, "kodik", "aniboom")
@@ -75,7 +76,7 @@ func testCatalogImport(t *testing.T, open Opener) {
 
 	t.Run("a changed import overwrites the parser's fields, nulls included, but not the slug or an unsent status", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		a := withGenres(newAnime("1", "Shingeki no Kyojin", "AoT"), "Action")
 		a.Description, a.Year, a.Status, a.Poster = ptr("Walls."), ptr(2013), ptr(domain.AnimeOngoing), ptr("https://img.example/1.jpg")
 		mustImport(t, s, a, now, domain.ImportCounts{AnimeWritten: 1})
@@ -105,7 +106,7 @@ func testCatalogImport(t *testing.T, open Opener) {
 
 	t.Run("a slug taken by another anime gets -1, -2", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		for i, want := range []string{"test-anime", "test-anime-1", "test-anime-2"} {
 			a := newAnime(fmt.Sprint(i), "Test Anime")
 			mustImport(t, s, a, now, domain.ImportCounts{AnimeWritten: 1})
@@ -120,9 +121,53 @@ func testCatalogImport(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("concurrent imports of one title get distinct slugs, of one anime make it once", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		const n = 6
+		var wg sync.WaitGroup
+		counts := make([]domain.ImportCounts, 2*n)
+		errs := make([]error, 2*n)
+		for i := range 2 * n {
+			wg.Go(func() {
+				a := newAnime(fmt.Sprint(i), "Same Title") // the first n are distinct anime
+				if i >= n {
+					a = newAnime("same", "Same Anime")
+				}
+				a.Episodes = episodes(2, "kodik")
+				counts[i], errs[i] = s.ImportAnime(t.Context(), a, now)
+			})
+		}
+		wg.Wait()
+		var total domain.ImportCounts
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("import %d: %v", i, err)
+			}
+			if i >= n {
+				total.Add(counts[i])
+			}
+		}
+		if want := (domain.ImportCounts{AnimeWritten: 1, AnimeUnchanged: n - 1, EpisodesWritten: 2, EpisodesUnchanged: 2 * (n - 1),
+			SourcesWritten: 2, SourcesUnchanged: 2 * (n - 1)}); total != want {
+			t.Errorf("imports of one anime counted %+v, want %+v", total, want)
+		}
+		list, _, err := s.AnimeList(t.Context(), domain.AnimeQuery{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slugs := map[string]bool{}
+		for _, a := range list {
+			slugs[a.Slug] = true
+		}
+		if len(list) != n+1 || len(slugs) != n+1 || !slugs["same-title"] || !slugs["same-title-"+fmt.Sprint(n-1)] || !slugs["same-anime"] {
+			t.Errorf("slugs after concurrent imports = %v of %d anime, want same-title … same-title-%d and same-anime", slugs, len(list), n-1)
+		}
+	})
+
 	t.Run("a former slug keeps finding its anime and is never given to another", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		a := newAnime("1", "Naruto")
 		mustImport(t, s, a, now, domain.ImportCounts{AnimeWritten: 1})
 		edit(t, s, "anime", a.NewID, map[string]any{"slug": "naruto-classic"})
@@ -141,7 +186,7 @@ func testCatalogImport(t *testing.T, open Opener) {
 
 	t.Run("an unavailable episode is deactivated and comes back when available", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		a := newAnime("1", "Monster")
 		a.Episodes = episodes(3, "kodik")
 		mustImport(t, s, a, now, domain.ImportCounts{AnimeWritten: 1, EpisodesWritten: 3, SourcesWritten: 3})
@@ -155,7 +200,7 @@ func testCatalogImport(t *testing.T, open Opener) {
 
 	t.Run("a key repeated in one import is not an error: the last one wins", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		a := newAnime("1", "Steins;Gate")
 		a.Episodes = []domain.EpisodeImport{
 			{SourceEpisodeID: "ep1", Number: 1, Available: true, Players: []domain.VideoImport{player("kodik", 1, 1), player("kodik", 1, 2)}},
@@ -168,7 +213,7 @@ func testCatalogImport(t *testing.T, open Opener) {
 
 	t.Run("an import that fails leaves nothing of it", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		a := withGenres(newAnime("1", "Broken"), "Drama")
 		a.Episodes = episodes(2, "kodik", "aniboom")
 		a.Episodes[1].Players[1].Type = "bogus" // past validation, the database refuses it
@@ -199,7 +244,7 @@ func testCatalogImport(t *testing.T, open Opener) {
 
 // wantTitles lists the catalog (a page of 100) and checks the titles in
 // order and the total.
-func wantTitles(t *testing.T, s catalogStore, q domain.AnimeQuery, want ...string) {
+func wantTitles(t *testing.T, s domain.Store, q domain.AnimeQuery, want ...string) {
 	t.Helper()
 	if q.Limit == 0 {
 		q.Limit = 100

@@ -7,7 +7,7 @@ import (
 )
 
 // importAll imports each anime (new ones) and returns them.
-func importAll(t *testing.T, s catalogStore, as ...domain.AnimeImport) []domain.AnimeImport {
+func importAll(t *testing.T, s domain.Store, as ...domain.AnimeImport) []domain.AnimeImport {
 	t.Helper()
 	for _, a := range as {
 		mustImport(t, s, a, now, domain.ImportCounts{AnimeWritten: 1})
@@ -18,7 +18,7 @@ func importAll(t *testing.T, s catalogStore, as ...domain.AnimeImport) []domain.
 func testAnimeList(t *testing.T, open Opener) {
 	t.Run("lists are ordered by folded title, then id, and count every match", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		late, early := newAnime("1", "Twin"), newAnime("2", "twin")
 		late.NewID, early.NewID = "ffffffff-0000-4000-8000-000000000000", "00000000-0000-4000-8000-000000000000"
 		importAll(t, s, newAnime("3", "Zeta"), late, newAnime("4", "Étoile"), newAnime("5", "apple"), early, newAnime("6", "Banana"), newAnime("7", "Ácaro"))
@@ -35,7 +35,7 @@ func testAnimeList(t *testing.T, open Opener) {
 
 	t.Run("filters by year, status, genre and activity, together", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		a := withGenres(newAnime("1", "Alpha"), "Action", "Sci-Fi")
 		a.Year, a.Status = ptr(2020), ptr(domain.AnimeOngoing)
 		b := withGenres(newAnime("2", "Beta"), "Drama")
@@ -62,7 +62,7 @@ func testAnimeList(t *testing.T, open Opener) {
 func testAnimeSearch(t *testing.T, open Opener) {
 	t.Run("a fragment of any name in any script is found, however short", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		importAll(t, s, newAnime("1", "Shingeki no Kyojin", "Attack on Titan", "進撃の巨人"),
 			newAnime("2", "Kyoukai no Kanata", "Beyond the Boundary", "境界の彼方"),
 			newAnime("3", "Ōkami-san", "Волчица и семь её спутников"))
@@ -86,7 +86,7 @@ func testAnimeSearch(t *testing.T, open Opener) {
 
 	t.Run("matches are ranked: a whole name, a name's start, a word's start, the rest", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		importAll(t, s, newAnime("1", "Anaruto"), newAnime("2", "Boruto: Naruto Next Generations"), newAnime("3", "Naruto Shippuden"),
 			newAnime("4", "Tails", "Naruto"), newAnime("5", "Naruto"), newAnime("6", "Bleach"), newAnime("7", "Aaa", "The Naruto Movie"))
 		wantTitles(t, s, domain.AnimeQuery{Search: "naruto"},
@@ -99,7 +99,7 @@ func testAnimeSearch(t *testing.T, open Opener) {
 
 	t.Run("a search meets the other filters and skips inactive anime when asked", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		a, b, c := withGenres(newAnime("1", "Titan One"), "Action"), withGenres(newAnime("2", "Titan Two"), "Drama"), newAnime("3", "Titan Three")
 		a.Year, b.Year, c.Year = ptr(2001), ptr(2001), ptr(2001)
 		importAll(t, s, a, b, c)
@@ -112,7 +112,7 @@ func testAnimeSearch(t *testing.T, open Opener) {
 
 	t.Run("wildcards, escapes and quotes in a search are literal", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		// The names fold to search texts without these characters; the store
 		// must still take a search for what it is.
 		raw := func(id, name string) domain.AnimeImport {

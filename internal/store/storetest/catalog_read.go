@@ -11,7 +11,7 @@ import (
 func testCatalogRead(t *testing.T, open Opener) {
 	t.Run("an unknown or inactive anime is not found by any of its slugs", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		a := newAnime("1", "Kaiji")
 		importAll(t, s, a)
 		_, err := s.AnimeBySlug(t.Context(), "nope")
@@ -25,7 +25,7 @@ func testCatalogRead(t *testing.T, open Opener) {
 
 	t.Run("episodes are the active ones by number, then id, with their active sources by priority, then id", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		a := newAnime("1", "Mononoke")
 		a.Episodes = episodes(4, "kodik", "aniboom", "sibnet")
 		a.Episodes[0].Number, a.Episodes[1].Number = 2, 2 // two episodes numbered 2
@@ -65,7 +65,7 @@ func testCatalogRead(t *testing.T, open Opener) {
 
 	t.Run("an anime without episodes, or an unknown one, has none", func(t *testing.T) {
 		t.Parallel()
-		s := openCatalog(t, open)
+		s := open(t)
 		a := newAnime("1", "Empty")
 		importAll(t, s, a)
 		for _, id := range []string{a.NewID, domain.NewUUID(), "not-a-uuid"} {
