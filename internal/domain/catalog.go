@@ -165,6 +165,44 @@ type VideoImport struct {
 	Priority   int
 }
 
+// MergeEpisodes returns eps with one entry per SourceEpisodeID, in the
+// order of first appearance, as if the entries were imported one after the
+// other: an episode's fields are its last entry's, its players those of all
+// its entries, one per (SourceName, URL), the last one winning. A request
+// that repeats a key is thus not an error (upstream failed at commit).
+func MergeEpisodes(eps []EpisodeImport) []EpisodeImport {
+	type playerKey struct{ source, url string }
+	out := make([]EpisodeImport, 0, len(eps))
+	at := make(map[string]int, len(eps))
+	for _, e := range eps {
+		if i, ok := at[e.SourceEpisodeID]; ok {
+			e.Players = append(append(make([]VideoImport, 0, len(out[i].Players)+len(e.Players)), out[i].Players...), e.Players...)
+			out[i] = e
+			continue
+		}
+		at[e.SourceEpisodeID] = len(out)
+		out = append(out, e)
+	}
+	for i, e := range out {
+		if len(e.Players) < 2 {
+			continue
+		}
+		seen := make(map[playerKey]int, len(e.Players))
+		players := make([]VideoImport, 0, len(e.Players))
+		for _, p := range e.Players {
+			k := playerKey{p.SourceName, p.URL}
+			if j, ok := seen[k]; ok {
+				players[j] = p
+				continue
+			}
+			seen[k] = len(players)
+			players = append(players, p)
+		}
+		out[i].Players = players
+	}
+	return out
+}
+
 // ImportCounts says what an import wrote: rows created or changed, and
 // rows sent that were already as stored (or protected by AdminModified).
 type ImportCounts struct {

@@ -158,6 +158,7 @@ type Store interface {
 	LibraryStore
 	WatchStore
 	AdminStore
+	CatalogStore
 	// InstallationID returns the id made with the schema: 32 lower-case hex
 	// digits, the same on every call and every replica, different for
 	// every database created (a copy of a database keeps its original's).

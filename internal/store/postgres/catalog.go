@@ -1,0 +1,148 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/anirohi/anirohi-api/internal/domain"
+)
+
+const animeColumns = `a.id, a.title, a.slug, a.description, a.year, a.status, a.poster, a.source_name, a.source_id,
+	a.genres, a.alternative_titles, a.is_active, a.admin_modified, a.created_at, a.updated_at`
+
+func scanAnime(row pgx.Row) (domain.Anime, error) {
+	var a domain.Anime
+	err := row.Scan(&a.ID, &a.Title, &a.Slug, &a.Description, &a.Year, &a.Status, &a.Poster, &a.SourceName, &a.SourceID,
+		&a.Genres, &a.AlternativeTitles, &a.Active, &a.AdminModified, &a.CreatedAt, &a.UpdatedAt)
+	a.Genres, a.AlternativeTitles = nonNil(a.Genres), nonNil(a.AlternativeTitles)
+	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+	return a, mapErr(err)
+}
+
+func nonNil(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+// AnimeBySlug implements domain.CatalogStore.
+func (s *Store) AnimeBySlug(ctx context.Context, slug string) (domain.Anime, error) {
+	a, err := scanAnime(s.pool.QueryRow(ctx, `
+		SELECT `+animeColumns+` FROM anime_slugs s JOIN anime a ON a.id = s.anime_id
+		WHERE s.slug = $1 AND a.is_active`, slug))
+	if err != nil {
+		return domain.Anime{}, notFound(err, "Anime not found: "+slug)
+	}
+	return a, nil
+}
+
+// AnimeList implements domain.CatalogStore: the page and the count in one
+// round trip. A search is a LIKE served by the trigram index (from three
+// characters on; shorter ones scan); titles order byte-wise (COLLATE "C"),
+// as on SQLite.
+func (s *Store) AnimeList(ctx context.Context, q domain.AnimeQuery) ([]domain.Anime, int, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	where := []string{"true"}
+	if q.ActiveOnly {
+		where = append(where, "a.is_active")
+	}
+	if q.Year != nil {
+		where = append(where, "a.year = "+arg(*q.Year))
+	}
+	if q.Status != "" {
+		where = append(where, "a.status = "+arg(q.Status))
+	}
+	if q.GenreKey != "" {
+		where = append(where, "a.id IN (SELECT anime_id FROM anime_genres WHERE genre_key = "+arg(q.GenreKey)+")")
+	}
+	if q.Search != "" {
+		where = append(where, "a.search_text LIKE "+arg("%"+likeEscaper.Replace(q.Search)+"%"))
+	}
+	condArgs := args // the order's parameter follows
+	order := `a.title_key COLLATE "C", a.id`
+	if q.Search != "" {
+		p := arg(q.Search)
+		order = `CASE WHEN strpos(a.search_text, chr(10) || ` + p + ` || chr(10)) > 0 THEN 0
+			WHEN strpos(a.search_text, chr(10) || ` + p + `) > 0 THEN 1
+			WHEN strpos(a.search_text, ' ' || ` + p + `) > 0 THEN 2 ELSE 3 END, ` + order
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	var list []domain.Anime
+	b := &pgx.Batch{}
+	b.Queue(`SELECT count(*) FROM anime a WHERE `+cond, condArgs...).QueryRow(func(row pgx.Row) error { return row.Scan(&total) })
+	b.Queue(`SELECT `+animeColumns+` FROM anime a WHERE `+cond+` ORDER BY `+order+
+		` LIMIT `+strconv.Itoa(q.Limit)+` OFFSET `+strconv.Itoa(q.Skip), args...).Query(func(rows pgx.Rows) error {
+		var err error
+		list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Anime, error) { return scanAnime(r) })
+		return err
+	})
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return nil, 0, fmt.Errorf("list anime: %w", mapErr(err))
+	}
+	return nonNilList(list), total, nil
+}
+
+func nonNilList(l []domain.Anime) []domain.Anime {
+	if l == nil {
+		return []domain.Anime{}
+	}
+	return l
+}
+
+// likeEscaper makes LIKE's special characters literal (the escape
+// character is the default, a backslash).
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+
+// Episodes implements domain.CatalogStore in one query.
+func (s *Store) Episodes(ctx context.Context, animeID string) ([]domain.EpisodeWithSources, error) {
+	out := []domain.EpisodeWithSources{}
+	if !domain.ValidUUID(animeID) {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT e.id, e.anime_id, e.number, e.title, e.source_episode_id, e.is_active, e.admin_modified, e.created_at, e.updated_at,
+			v.id, v.type, v.url, v.source_name, v.priority, v.is_active, v.admin_modified, v.created_at, v.updated_at
+		FROM episodes e LEFT JOIN video_sources v ON v.episode_id = e.id AND v.is_active
+		WHERE e.anime_id = $1 AND e.is_active
+		ORDER BY e.number, e.id, v.priority DESC, v.id`, animeID)
+	if err != nil {
+		return nil, fmt.Errorf("list episodes: %w", mapErr(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e domain.Episode
+		var v struct {
+			ID, Type, URL, SourceName *string
+			Priority                  *int
+			Active, AdminModified     *bool
+			CreatedAt, UpdatedAt      pgtype.Timestamptz
+		}
+		if err := rows.Scan(&e.ID, &e.AnimeID, &e.Number, &e.Title, &e.SourceEpisodeID, &e.Active, &e.AdminModified,
+			&e.CreatedAt, &e.UpdatedAt, &v.ID, &v.Type, &v.URL, &v.SourceName, &v.Priority, &v.Active, &v.AdminModified,
+			&v.CreatedAt, &v.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("list episodes: %w", mapErr(err))
+		}
+		e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
+		if len(out) == 0 || out[len(out)-1].Episode.ID != e.ID {
+			out = append(out, domain.EpisodeWithSources{Episode: e, Sources: []domain.VideoSource{}})
+		}
+		if v.ID != nil {
+			last := &out[len(out)-1]
+			last.Sources = append(last.Sources, domain.VideoSource{ID: *v.ID, EpisodeID: e.ID, Type: *v.Type, URL: *v.URL,
+				SourceName: *v.SourceName, Priority: *v.Priority, Active: *v.Active, AdminModified: *v.AdminModified,
+				CreatedAt: v.CreatedAt.Time.UTC(), UpdatedAt: v.UpdatedAt.Time.UTC()})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list episodes: %w", mapErr(err))
+	}
+	return out, nil
+}

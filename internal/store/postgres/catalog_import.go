@@ -1,0 +1,298 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/anirohi/anirohi-api/internal/domain"
+	"github.com/anirohi/anirohi-api/internal/store/catalogdiff"
+)
+
+// importAttempts bounds the retries of an import that lost a race: another
+// import made the same anime between its read and its write (or an editor
+// took the slug).
+const importAttempts = 3
+
+// ImportAnime implements domain.CatalogStore in a few round trips however
+// many episodes and sources there are: besides BEGIN and COMMIT, one batch
+// reads what is stored, two statements find a new anime's slug, and one
+// batch writes what differs (catalogdiff), rows in arrays. An unchanged import writes nothing, so its transaction commits
+// without a flush.
+func (s *Store) ImportAnime(ctx context.Context, a domain.AnimeImport, now time.Time) (domain.ImportCounts, error) {
+	var c domain.ImportCounts
+	var err error
+	for range importAttempts {
+		c, err = s.importAnime(ctx, a, now)
+		if domain.KindOf(err) != domain.KindConflict {
+			break
+		}
+	}
+	if err != nil {
+		return domain.ImportCounts{}, fmt.Errorf("import anime: %w", err)
+	}
+	return c, nil
+}
+
+func (s *Store) importAnime(ctx context.Context, a domain.AnimeImport, now time.Time) (domain.ImportCounts, error) {
+	var c domain.ImportCounts
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		stored, eps, err := readStored(ctx, tx, a.SourceName, a.SourceID, len(a.Episodes) > 0)
+		if err != nil {
+			return err
+		}
+		f := catalogdiff.FieldsOf(a, stored)
+		b := &pgx.Batch{}
+		id := a.NewID
+		count := func(row pgx.Row) error { return row.Scan(&c.AnimeWritten) }
+		switch insert, update := catalogdiff.AnimeWrite(f, stored); {
+		case insert:
+			slug, err := freeSlug(ctx, tx, a.SlugBase)
+			if err != nil {
+				return err
+			}
+			b.Queue(`
+				WITH a AS (
+					INSERT INTO anime (id, title, slug, description, year, status, poster, source_name, source_id, genres,
+						alternative_titles, title_key, search_text, created_at, updated_at)
+					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
+					RETURNING id, slug
+				), s AS (
+					INSERT INTO anime_slugs (slug, anime_id, created_at) SELECT slug, id, $14 FROM a
+				), g AS (
+					INSERT INTO anime_genres (genre_key, anime_id) SELECT DISTINCT k, a.id FROM a, unnest($15::text[]) k
+				)
+				SELECT count(*) FROM a`,
+				id, f.Title, slug, f.Description, f.Year, f.Status, f.Poster, a.SourceName, a.SourceID, f.Genres,
+				f.AlternativeTitles, f.TitleKey, f.SearchText, now, nonNil(a.GenreKeys)).QueryRow(count)
+		case update:
+			id = stored.ID
+			// The condition protects a row an editor changed since it was read.
+			b.Queue(`
+				WITH a AS (
+					UPDATE anime SET title = $2, description = $3, year = $4, status = $5, poster = $6, genres = $7,
+						alternative_titles = $8, title_key = $9, search_text = $10, updated_at = $11
+					WHERE id = $1 AND NOT admin_modified
+					RETURNING id
+				), d AS (
+					DELETE FROM anime_genres g USING a WHERE g.anime_id = a.id AND g.genre_key <> ALL ($12::text[])
+				), i AS (
+					INSERT INTO anime_genres (genre_key, anime_id) SELECT DISTINCT k, a.id FROM a, unnest($12::text[]) k
+					ON CONFLICT DO NOTHING
+				)
+				SELECT count(*) FROM a`,
+				id, f.Title, f.Description, f.Year, f.Status, f.Poster, f.Genres, f.AlternativeTitles,
+				f.TitleKey, f.SearchText, now, nonNil(a.GenreKeys)).QueryRow(count)
+		default:
+			id = stored.ID
+		}
+		w := catalogdiff.Episodes(a.Episodes, eps)
+		n := queueEpisodes(b, id, w, now)
+		if err := sendBatch(ctx, tx, b); err != nil {
+			return err
+		}
+		c.AnimeUnchanged = 1 - c.AnimeWritten
+		c.Add(w.Counts(n.episodes, n.sources))
+		return nil
+	})
+	return c, mapErr(err)
+}
+
+// sendBatch runs b, if it holds anything.
+func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	return mapErr(tx.SendBatch(ctx, b).Close())
+}
+
+// readStored reads, in one round trip, the anime of a source key (nil
+// when there is none) and, if asked, the episodes imported under it with
+// their sources, by source episode id.
+func readStored(ctx context.Context, tx pgx.Tx, sourceName, sourceID string, episodes bool) (*catalogdiff.Anime, map[string]catalogdiff.Episode, error) {
+	var stored *catalogdiff.Anime
+	eps := map[string]catalogdiff.Episode{}
+	b := &pgx.Batch{}
+	b.Queue(`
+		SELECT id, admin_modified, title, description, year, status, poster, genres, alternative_titles, title_key, search_text
+		FROM anime WHERE source_name = $1 AND source_id = $2`, sourceName, sourceID).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var a catalogdiff.Anime
+			if err := rows.Scan(&a.ID, &a.AdminModified, &a.Title, &a.Description, &a.Year, &a.Status, &a.Poster,
+				&a.Genres, &a.AlternativeTitles, &a.TitleKey, &a.SearchText); err != nil {
+				return err
+			}
+			a.Genres, a.AlternativeTitles = nonNil(a.Genres), nonNil(a.AlternativeTitles)
+			stored = &a
+		}
+		return rows.Err()
+	})
+	if episodes {
+		b.Queue(`
+			SELECT e.id, e.source_episode_id, e.number, e.title, e.is_active, e.admin_modified,
+				v.source_name, v.url, v.type, v.priority, v.admin_modified
+			FROM anime a JOIN episodes e ON e.origin_anime_id = a.id LEFT JOIN video_sources v ON v.episode_id = e.id
+			WHERE a.source_name = $1 AND a.source_id = $2`, sourceName, sourceID).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var e catalogdiff.Episode
+				var sid string
+				var sourceName, url, typ *string
+				var priority *int
+				var modified *bool
+				if err := rows.Scan(&e.ID, &sid, &e.Number, &e.Title, &e.Active, &e.AdminModified,
+					&sourceName, &url, &typ, &priority, &modified); err != nil {
+					return err
+				}
+				if old, ok := eps[sid]; ok {
+					e = old
+				}
+				if url != nil {
+					e.AddSource(catalogdiff.SourceKey{SourceName: *sourceName, URL: *url},
+						catalogdiff.Source{Type: *typ, Priority: *priority, AdminModified: *modified})
+				}
+				eps[sid] = e
+			}
+			return rows.Err()
+		})
+	}
+	if err := sendBatch(ctx, tx, b); err != nil {
+		return nil, nil, err
+	}
+	return stored, eps, nil
+}
+
+// slugLock is the first key of the advisory locks on slug bases.
+const slugLock = 0x51_06
+
+// freeSlug returns the first free slug of base (catalogdiff.FreeSlug).
+// New anime with one base take turns, holding a lock until they commit,
+// so that they do not pick the same slug.
+func freeSlug(ctx context.Context, tx pgx.Tx, base string) (string, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, slugLock, base); err != nil {
+		return "", mapErr(err)
+	}
+	return catalogdiff.FreeSlug(base, func(cands []string) ([]string, error) {
+		rows, err := tx.Query(ctx, `SELECT slug FROM anime_slugs WHERE slug = ANY ($1)`, cands)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		used, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		return used, mapErr(err)
+	})
+}
+
+// written counts the rows a batch's upserts changed.
+type written struct{ episodes, sources int }
+
+// queueEpisodes adds to b the upserts of w's episodes and sources under
+// the anime animeID (their origin), one statement each; the returned
+// counts are filled in when the batch has run. A source finds its episode
+// by source episode id, so that it lands on the row that is there even if
+// a concurrent import made the episode.
+func queueEpisodes(b *pgx.Batch, animeID string, w catalogdiff.Writes, now time.Time) *written {
+	n := &written{}
+	if len(w.Episodes) > 0 {
+		ids, numbers, titles, sids, active := make([]string, len(w.Episodes)), make([]int32, len(w.Episodes)),
+			make([]*string, len(w.Episodes)), make([]string, len(w.Episodes)), make([]bool, len(w.Episodes))
+		for i, e := range w.Episodes {
+			ids[i], numbers[i], titles[i], sids[i], active[i] = e.ID, int32(e.Number), e.Title, e.SourceEpisodeID, e.Available
+		}
+		b.Queue(`
+			INSERT INTO episodes AS e (id, anime_id, origin_anime_id, number, title, source_episode_id, is_active, created_at, updated_at)
+			SELECT x.id::uuid, $1, $1, x.number, x.title, x.sid, x.active, $2, $2
+			FROM unnest($3::text[], $4::int[], $5::text[], $6::text[], $7::bool[]) AS x (id, number, title, sid, active)
+			ON CONFLICT (origin_anime_id, source_episode_id) DO UPDATE SET
+				number = excluded.number, title = excluded.title, is_active = excluded.is_active, updated_at = excluded.updated_at
+			WHERE NOT e.admin_modified AND (e.number, e.title, e.is_active) IS DISTINCT FROM (excluded.number, excluded.title, excluded.is_active)`,
+			animeID, now, ids, numbers, titles, sids, active).Exec(func(ct pgconn.CommandTag) error {
+			n.episodes = int(ct.RowsAffected())
+			return nil
+		})
+	}
+	if len(w.Sources) > 0 {
+		k := len(w.Sources)
+		ids, sids, types, urls, names, priorities := make([]string, k), make([]string, k), make([]string, k), make([]string, k),
+			make([]string, k), make([]int32, k)
+		for i, v := range w.Sources {
+			ids[i], sids[i], types[i], urls[i], names[i], priorities[i] = v.ID, v.SourceEpisodeID, v.Type, v.URL, v.SourceName, int32(v.Priority)
+		}
+		b.Queue(upsertSources, animeID, now, ids, sids, types, urls, names, priorities).Exec(func(ct pgconn.CommandTag) error {
+			n.sources = int(ct.RowsAffected())
+			return nil
+		})
+	}
+	return n
+}
+
+// upsertSources writes sources ($3…, arrays) of episodes imported under
+// the anime $1, unless they are as stored or protected.
+const upsertSources = `
+	INSERT INTO video_sources AS v (id, episode_id, type, url, source_name, priority, created_at, updated_at)
+	SELECT x.id::uuid, e.id, x.type, x.url, x.source_name, x.priority, $2, $2
+	FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[]) AS x (id, sid, type, url, source_name, priority)
+	JOIN episodes e ON e.origin_anime_id = $1 AND e.source_episode_id = x.sid
+	ON CONFLICT (episode_id, source_name, url) DO UPDATE SET
+		type = excluded.type, priority = excluded.priority, updated_at = excluded.updated_at
+	WHERE NOT v.admin_modified AND (v.type, v.priority) IS DISTINCT FROM (excluded.type, excluded.priority)`
+
+// ImportEpisodes implements domain.CatalogStore.
+func (s *Store) ImportEpisodes(ctx context.Context, sourceName, animeSourceID string, eps []domain.EpisodeImport, now time.Time) (domain.ImportCounts, error) {
+	var c domain.ImportCounts
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		stored, old, err := readStored(ctx, tx, sourceName, animeSourceID, true)
+		if err != nil {
+			return err
+		}
+		if stored == nil {
+			return domain.E(domain.KindNotFound, "Anime not found: "+sourceName+"/"+animeSourceID)
+		}
+		w := catalogdiff.Episodes(eps, old)
+		b := &pgx.Batch{}
+		n := queueEpisodes(b, stored.ID, w, now)
+		if err := sendBatch(ctx, tx, b); err != nil {
+			return err
+		}
+		c = w.Counts(n.episodes, n.sources)
+		return nil
+	})
+	if err != nil {
+		return domain.ImportCounts{}, fmt.Errorf("import episodes: %w", err)
+	}
+	return c, nil
+}
+
+// ImportVideo implements domain.CatalogStore.
+func (s *Store) ImportVideo(ctx context.Context, sourceName, sourceEpisodeID, animeSourceID string, v domain.VideoImport, now time.Time) (domain.ImportCounts, error) {
+	var c domain.ImportCounts
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			SELECT a.id FROM episodes e JOIN anime a ON a.id = e.origin_anime_id
+			WHERE a.source_name = $1 AND e.source_episode_id = $2 AND ($3 = '' OR a.source_id = $3) LIMIT 2`,
+			sourceName, sourceEpisodeID, animeSourceID)
+		if err != nil {
+			return mapErr(err)
+		}
+		animeIDs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return mapErr(err)
+		}
+		if err := catalogdiff.OneEpisode(len(animeIDs), sourceName, sourceEpisodeID); err != nil {
+			return err
+		}
+		ct, err := tx.Exec(ctx, upsertSources, animeIDs[0], now, []string{domain.NewUUID()}, []string{sourceEpisodeID},
+			[]string{v.Type}, []string{v.URL}, []string{v.SourceName}, []int32{int32(v.Priority)})
+		if err != nil {
+			return mapErr(err)
+		}
+		n := int(ct.RowsAffected())
+		c = domain.ImportCounts{SourcesWritten: n, SourcesUnchanged: 1 - n}
+		return nil
+	})
+	if err != nil {
+		return domain.ImportCounts{}, fmt.Errorf("import video: %w", err)
+	}
+	return c, nil
+}
