@@ -39,12 +39,16 @@ type Config struct {
 	SecretKey         string
 	SecretKeyPrevious string
 	SecretGenerated   bool // no SECRET_KEY in dev: a random one for this process
-	Algorithm         string
-	AccessTTL         time.Duration
-	RefreshTTL        time.Duration
-	RefreshReuseGrace time.Duration
-	CookieSecure      bool
-	CookieSameSite    string
+	// InternalToken is the parser's X-Internal-Token (the internal API is
+	// off without one); InternalTokenPrevious is still accepted during a
+	// rotation.
+	InternalToken, InternalTokenPrevious string
+	Algorithm                            string
+	AccessTTL                            time.Duration
+	RefreshTTL                           time.Duration
+	RefreshReuseGrace                    time.Duration
+	CookieSecure                         bool
+	CookieSameSite                       string
 
 	AllowedOrigins []string
 
@@ -112,14 +116,16 @@ func loadConfig(getenv func(string) string) (Config, *envReader, error) {
 
 		DBPoolSize: e.integer("DB_POOL_SIZE", 10, 1, 1000),
 
-		SecretKey:         e.secret("SECRET_KEY"),
-		SecretKeyPrevious: e.secret("SECRET_KEY_PREVIOUS"),
-		Algorithm:         e.oneOf("ALGORITHM", "HS256", "HS256", "HS384", "HS512"),
-		AccessTTL:         time.Duration(e.integer("JWT_ACCESS_TTL_MINUTES", 15, 1, 24*60)) * time.Minute,
-		RefreshTTL:        time.Duration(e.integer("REFRESH_TTL_DAYS", 30, 1, 365)) * 24 * time.Hour,
-		RefreshReuseGrace: e.seconds("REFRESH_REUSE_GRACE_SECONDS", 10, 0, 300),
-		CookieSecure:      e.boolean("COOKIE_SECURE", false),
-		CookieSameSite:    e.oneOf("COOKIE_SAMESITE", "lax", "lax", "strict", "none"),
+		SecretKey:             e.secret("SECRET_KEY"),
+		SecretKeyPrevious:     e.secret("SECRET_KEY_PREVIOUS"),
+		InternalToken:         e.secret("INTERNAL_TOKEN"),
+		InternalTokenPrevious: e.secret("INTERNAL_TOKEN_PREVIOUS"),
+		Algorithm:             e.oneOf("ALGORITHM", "HS256", "HS256", "HS384", "HS512"),
+		AccessTTL:             time.Duration(e.integer("JWT_ACCESS_TTL_MINUTES", 15, 1, 24*60)) * time.Minute,
+		RefreshTTL:            time.Duration(e.integer("REFRESH_TTL_DAYS", 30, 1, 365)) * 24 * time.Hour,
+		RefreshReuseGrace:     e.seconds("REFRESH_REUSE_GRACE_SECONDS", 10, 0, 300),
+		CookieSecure:          e.boolean("COOKIE_SECURE", false),
+		CookieSameSite:        e.oneOf("COOKIE_SAMESITE", "lax", "lax", "strict", "none"),
 
 		AllowedOrigins: e.origins("ALLOWED_ORIGINS", "http://localhost:3000"),
 
@@ -183,6 +189,9 @@ func loadConfig(getenv func(string) string) (Config, *envReader, error) {
 			e.fail("REDIS_URL", "must be a redis:// or rediss:// URL") // never echoed: it may hold a password
 		}
 	}
+	if c.InternalTokenPrevious != "" && c.InternalToken == "" {
+		e.fail("INTERNAL_TOKEN_PREVIOUS", "needs INTERNAL_TOKEN: it is only accepted beside the current token during a rotation")
+	}
 	if c.CookieSameSite == "none" && !c.CookieSecure {
 		e.fail("COOKIE_SAMESITE", "none requires COOKIE_SECURE=true (browsers drop such cookies otherwise)")
 	}
@@ -220,6 +229,11 @@ func checkProduction(e *envReader, c Config) {
 	if c.SecretKeyPrevious != "" {
 		if why := weakSecret(c.SecretKeyPrevious); why != "" {
 			e.fail("SECRET_KEY_PREVIOUS", "%s", why)
+		}
+	}
+	for _, t := range [...][2]string{{"INTERNAL_TOKEN", c.InternalToken}, {"INTERNAL_TOKEN_PREVIOUS", c.InternalTokenPrevious}} {
+		if t[1] != "" && len(t[1]) < 32 {
+			e.fail(t[0], "must be at least 32 characters in production when set (generate one with `openssl rand -hex 32`)")
 		}
 	}
 	if c.DB.Engine != "" && c.DB.Engine != "postgres" {

@@ -50,6 +50,8 @@ Commands:
                            manage the database schema
   users create-admin --email EMAIL
                            create or promote an administrator (password on stdin)
+  catalog import FILE | export | seed [-anime N] [-jsonl]
+                           load, dump or generate the anime catalog (JSON Lines)
   healthcheck              GET /health on 127.0.0.1:$PORT; exit 0 when healthy
   version                  print the build version
 
@@ -74,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrateCmd(ctx, rest, env, stdout, stderr)
 	case "users":
 		return usersCmd(ctx, rest, env, stdin, stdout, stderr)
+	case "catalog":
+		return catalogCmd(ctx, rest, env, stdin, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, rest, env, stderr)
 	case "version":

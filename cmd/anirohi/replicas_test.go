@@ -54,6 +54,7 @@ func TestTwoReplicas(t *testing.T) {
 		"ENV": "test", "HOST": "127.0.0.1", "PORT": "0", "SECRET_KEY": "replica-test-key-0123456789abcdef",
 		"DATABASE_URL": pgtest.NewDatabase(t), "REDIS_URL": redistest.URL(t), "REDIS_KEY_PREFIX": "test-" + hex.EncodeToString(b) + ":",
 		"RATE_LIMIT_PER_MINUTE": "10", "RATE_LIMIT_LOGIN_PER_MINUTE": "100", "RATE_LIMIT_REGISTER_PER_MINUTE": "100",
+		"INTERNAL_TOKEN": "replica-parser-token-0123456789abcdef",
 	}
 	if err := run(t.Context(), []string{"users", "create-admin", "--email", "admin@example.com"}, envOf(env),
 		strings.NewReader("admin-password-1\n"), io.Discard, io.Discard); err != nil {
@@ -94,6 +95,26 @@ func TestTwoReplicas(t *testing.T) {
 	call(t, "GET", bb+"/api/v1/me/library", writer, "", &after)
 	if len(before) != 0 || len(after) != 1 {
 		t.Errorf("B read %d items before and %d after A's write, want 0 then 1", len(before), len(after))
+	}
+
+	// A catalog import through A is in B's read models at once, though B
+	// had the catalog cached.
+	var cached []map[string]any
+	call(t, "GET", bb+"/api/read/anime", "", "", &cached)
+	req, _ := http.NewRequest("POST", a+"/api/v1/internal/import/anime",
+		strings.NewReader(`{"source_name":"shikimori","source_id":"16498","title":"進撃の巨人","alternative_titles":["Attack on Titan"]}`))
+	req.Header.Set("X-Internal-Token", env["INTERNAL_TOKEN"])
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client(t).Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("import on A = %v, %v", resp, err)
+	}
+	resp.Body.Close()
+	var list []map[string]any
+	var one map[string]any
+	call(t, "GET", bb+"/api/read/anime", "", "", &list)
+	if code := call(t, "GET", bb+"/api/read/anime/attack-on-titan", "", "", &one); code != 200 || one["title"] != "進撃の巨人" || len(cached) != 0 || len(list) != 1 {
+		t.Errorf("B after A's import: detail %d %v, list %d (before %d); want the new anime", code, one, len(list), len(cached))
 	}
 
 	// Disabling the writer on A blocks its token on B within 5 seconds.

@@ -17,6 +17,7 @@ import (
 	"github.com/anirohi/anirohi-api/internal/platform/metrics"
 	"github.com/anirohi/anirohi-api/internal/platform/password"
 	"github.com/anirohi/anirohi-api/internal/platform/ratelimit"
+	"github.com/anirohi/anirohi-api/internal/platform/textnorm"
 	"github.com/anirohi/anirohi-api/internal/platform/token"
 	"github.com/anirohi/anirohi-api/internal/platform/tracing"
 )
@@ -66,14 +67,10 @@ func buildDeps(ctx context.Context, cfg Config, store store, rdb *redis.Client, 
 		if err := instrumentRedis(rdb, tr, m); err != nil {
 			return httpapi.Deps{}, nil, err
 		}
-		// Every key is named by this database's installation id: databases
-		// sharing a Redis (staging and production, say) never read each
-		// other's entries, though their user ids repeat.
-		id, err := store.InstallationID(ctx)
+		prefix, err := redisPrefix(ctx, cfg, store)
 		if err != nil {
 			return httpapi.Deps{}, nil, err
 		}
-		prefix := cfg.RedisKeyPrefix + id + ":"
 		fallback := &ratelimit.Fallback{
 			Primary: ratelimit.NewRedis(rdb, prefix+"rl:"), Secondary: deps.Limiter, RetryEvery: time.Second,
 			OnDown: func(err error) {
@@ -86,10 +83,46 @@ func buildDeps(ctx context.Context, cfg Config, store store, rdb *redis.Client, 
 		}
 		deps.Limiter = fallback
 		redisCheck.Run = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
-		deps.Cache = cache.NewRedis(rdb, prefix+"lc:", time.Minute)
+		deps.Cache = answerCache(rdb, prefix)
 	}
+	deps.Catalog = newCatalog(store, deps.Cache, m, log)
 	deps.Ready = []httpapi.Check{{Name: "database", Run: store.Ping}, redisCheck}
 	return deps, access, nil
+}
+
+// redisPrefix is where this database's keys live in Redis: every key is
+// named by the database's installation id, so databases sharing a Redis
+// (staging and production, say) never read each other's entries, though
+// their user ids repeat.
+func redisPrefix(ctx context.Context, cfg Config, store store) (string, error) {
+	id, err := store.InstallationID(ctx)
+	if err != nil {
+		return "", err
+	}
+	return cfg.RedisKeyPrefix + id + ":", nil
+}
+
+// answerCache holds rendered answers (lists, read models) for a minute.
+func answerCache(rdb *redis.Client, prefix string) *cache.Redis {
+	return cache.NewRedis(rdb, prefix+"lc:", time.Minute)
+}
+
+// newCatalog builds the catalog use cases; a write drops the cached
+// catalog answers (c may be nil: nothing cached).
+func newCatalog(store store, c *cache.Redis, m *metrics.Metrics, log *slog.Logger) *app.Catalog {
+	var events app.CatalogEvents
+	if m != nil {
+		events = m
+	}
+	var changed func(context.Context)
+	if c != nil {
+		changed = func(ctx context.Context) {
+			if err := c.Invalidate(ctx, httpapi.CatalogGroup); err != nil {
+				log.WarnContext(ctx, "catalog cache invalidation failed", slog.String("error", err.Error()))
+			}
+		}
+	}
+	return app.NewCatalog(store, systemClock{}, textnorm.Norm{}, events, changed)
 }
 
 // openRedis connects to REDIS_URL, or returns nil without one. Timeouts are
@@ -142,6 +175,7 @@ func httpConfig(cfg Config) httpapi.Config {
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		RequestTimeout: cfg.RequestTimeout,
 		TrustedProxies: cfg.TrustedProxies,
+		InternalTokens: []string{cfg.InternalToken, cfg.InternalTokenPrevious},
 		Limits: httpapi.Limits{
 			Enabled:       cfg.RateLimitEnabled,
 			Global:        ratelimit.PerMinute(cfg.RateLimitPerMinute),

@@ -159,6 +159,7 @@ type Store interface {
 	WatchStore
 	AdminStore
 	CatalogStore
+	CatalogExporter
 	// InstallationID returns the id made with the schema: 32 lower-case hex
 	// digits, the same on every call and every replica, different for
 	// every database created (a copy of a database keeps its original's).

@@ -21,6 +21,7 @@ import (
 	"github.com/anirohi/anirohi-api/internal/platform/logging"
 	"github.com/anirohi/anirohi-api/internal/platform/password"
 	"github.com/anirohi/anirohi-api/internal/platform/ratelimit"
+	"github.com/anirohi/anirohi-api/internal/platform/textnorm"
 	"github.com/anirohi/anirohi-api/internal/platform/token"
 	"github.com/anirohi/anirohi-api/internal/store/postgres/pgtest"
 	"github.com/anirohi/anirohi-api/internal/store/sqlite"
@@ -151,6 +152,11 @@ func newAPIWith(t testing.TB, store domain.Store, clock *testClock, depOpts []fu
 	for _, o := range depOpts {
 		o(&deps)
 	}
+	deps.Catalog = app.NewCatalog(store, clock, textnorm.Norm{}, nil, func(ctx context.Context) {
+		if deps.Cache != nil {
+			deps.Cache.Invalidate(ctx, CatalogGroup)
+		}
+	})
 	srv, err := NewServer(cfg, deps)
 	if err != nil {
 		t.Fatal(err)

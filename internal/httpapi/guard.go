@@ -40,23 +40,12 @@ func (g passwordGuard) bucketFor(r *http.Request, account string) bucket {
 // check refuses the attempt, before its password is looked at, when the
 // bucket has no failure left.
 func (g passwordGuard) check(w http.ResponseWriter, r *http.Request, b bucket) error {
-	s := g.s
-	if !s.cfg.Limits.Enabled {
-		return nil
-	}
-	res, err := s.deps.Limiter.Allow(r.Context(), b.scope+":"+b.key, s.cfg.Limits.LoginFailures, 0)
-	if err != nil || res.Remaining > 0 {
-		return nil
-	}
-	// Empty: take one to learn when the next attempt is allowed.
-	return s.spend(w, r, b.scope, b.key, s.cfg.Limits.LoginFailures, 1)
+	return g.s.refuseWhenSpent(w, r, b, g.s.cfg.Limits.LoginFailures)
 }
 
 // failed counts a wrong password.
 func (g passwordGuard) failed(ctx context.Context, b bucket) {
-	if g.s.cfg.Limits.Enabled {
-		g.s.deps.Limiter.Allow(ctx, b.scope+":"+b.key, g.s.cfg.Limits.LoginFailures, 1)
-	}
+	g.s.countFailure(ctx, b, g.s.cfg.Limits.LoginFailures)
 }
 
 // deviceCookie is the cookie a successful login sets: the same device id

@@ -199,9 +199,21 @@ func fieldsOf(t reflect.Type) fields {
 		return f.(fields)
 	}
 	var f fields
+	f.add(t)
+	fieldCache.Store(t, f)
+	return f
+}
+
+// add adds t's fields, and those of its embedded structs as encoding/json
+// sees them.
+func (f *fields) add(t reflect.Type) {
 	for i := 0; t.Kind() == reflect.Struct && i < t.NumField(); i++ {
 		sf := t.Field(i)
 		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if sf.Anonymous && name == "" && sf.Type.Kind() == reflect.Struct {
+			f.add(sf.Type)
+			continue
+		}
 		if name == "" {
 			name = sf.Name
 		}
@@ -213,8 +225,6 @@ func fieldsOf(t reflect.Type) fields {
 		}
 		f.names = append(f.names, name)
 	}
-	fieldCache.Store(t, f)
-	return f
 }
 
 var fieldCache sync.Map // reflect.Type → fields

@@ -148,11 +148,16 @@ func decodeCursor(s string) (domain.Cursor, bool) {
 	return c, true
 }
 
-// listResponse is a rendered list: the JSON array, its ETag and the next
-// page's cursor ("" on the last page).
+// listResponse is a rendered answer: the JSON (an array for lists), its
+// ETag, the next page's cursor ("" on the last page), the total count of a
+// catalog list ("" for none), and whether shared caches may keep it (the
+// catalog, not a user's data), or where it moved.
 type listResponse struct {
-	body       []byte // never modified once rendered
-	etag, next string
+	body        []byte // never modified once rendered
+	etag, next  string
+	total       string
+	publicCache bool
+	location    string // a 308 to this path (a former slug's answer), no body
 }
 
 // convert maps store rows to their response shapes.
@@ -165,22 +170,47 @@ func convert[R, T any](rows []R, to func(R) T) []T {
 }
 
 func renderList[T jsonItem](items []T, next *domain.Cursor) listResponse {
-	body := appendArray(make([]byte, 0, 64+256*len(items)), items)
-	sum := sha256.Sum256(body)
-	out := listResponse{body: append(body, '\n'), etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`}
+	out := rendered(appendArray(make([]byte, 0, 64+256*len(items)), items))
 	if next != nil {
 		out.next = encodeCursor(*next)
 	}
 	return out
 }
 
+// renderJSON renders v with encoding/json.
+func renderJSON(v any) (listResponse, error) {
+	body, err := json.Marshal(v)
+	return rendered(body), err
+}
+
+// rendered is body with its ETag.
+func rendered(body []byte) listResponse {
+	sum := sha256.Sum256(body)
+	return listResponse{body: append(body, '\n'), etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`}
+}
+
 // write answers with the list, X-Next-Cursor when more rows follow, and
 // the ETag; a matching If-None-Match gets 304 without a body.
 func (l listResponse) write(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
+	if l.publicCache {
+		h.Set("Cache-Control", "public, max-age=60")
+	}
+	if l.location != "" {
+		u := l.location
+		if r.URL.RawQuery != "" {
+			u += "?" + r.URL.RawQuery
+		}
+		h.Set("Location", u)
+		w.WriteHeader(http.StatusPermanentRedirect)
+		return
+	}
 	h.Set("ETag", l.etag)
 	if l.next != "" {
 		h.Set("X-Next-Cursor", l.next)
+	}
+	if l.total != "" {
+		h.Set("X-Total-Count", l.total)
 	}
 	if etagMatches(r.Header.Get("If-None-Match"), l.etag) {
 		w.WriteHeader(http.StatusNotModified)
@@ -197,7 +227,8 @@ func (l listResponse) write(w http.ResponseWriter, r *http.Request) {
 // its own writes on any replica. Without Redis nothing is cached: an
 // in-process copy could be stale on other replicas.
 type lists struct {
-	cache *cache.Redis
+	cache   *cache.Redis
+	metrics Metrics
 }
 
 // serve answers from the cache when it holds the current rendering of the
@@ -208,6 +239,12 @@ type lists struct {
 // parameters cannot mint keys. (Its JSON is one key per query: the text
 // filters are checked to be valid UTF-8.)
 func (c lists) serve(w http.ResponseWriter, r *http.Request, kind string, query any, load func() (listResponse, error)) error {
+	return c.serveGroup(w, r, kind, cache.Group(kind, principal(r).UserID), query, load)
+}
+
+// serveGroup is serve for any group of cached answers; kind names it in
+// the hit/miss metric.
+func (c lists) serveGroup(w http.ResponseWriter, r *http.Request, kind, group string, query any, load func() (listResponse, error)) error {
 	key, kerr := json.Marshal(query)
 	if c.cache == nil || kerr != nil {
 		l, err := load()
@@ -217,14 +254,15 @@ func (c lists) serve(w http.ResponseWriter, r *http.Request, kind string, query 
 		return err
 	}
 	ctx := r.Context()
-	group := cache.Group(kind, principal(r).UserID)
 	val, version, ok, err := c.cache.Get(ctx, group, string(key))
 	if err == nil && ok {
 		if l, ok := decodeListValue(val); ok {
+			c.metrics.CacheLookup(kind, true)
 			l.write(w, r)
 			return nil
 		}
 	}
+	c.metrics.CacheLookup(kind, false)
 	l, lerr := load()
 	if lerr != nil {
 		return lerr
@@ -252,15 +290,25 @@ func (c lists) invalidate(r *http.Request, kinds ...string) {
 	}
 }
 
-// A cached list is "etag\nnext\nbody".
+// A cached answer is "etag\nnext\ntotal\npublic\nlocation\nbody".
 func encodeListValue(l listResponse) []byte {
-	return slices.Concat([]byte(l.etag+"\n"+l.next+"\n"), l.body)
+	public := "0"
+	if l.publicCache {
+		public = "1"
+	}
+	return slices.Concat([]byte(l.etag+"\n"+l.next+"\n"+l.total+"\n"+public+"\n"+l.location+"\n"), l.body)
 }
 
 func decodeListValue(v []byte) (listResponse, bool) {
-	etag, rest, ok1 := bytes.Cut(v, []byte("\n"))
-	next, body, ok2 := bytes.Cut(rest, []byte("\n"))
-	return listResponse{body: body, etag: string(etag), next: string(next)}, ok1 && ok2
+	var head [5][]byte
+	for i := range head {
+		var ok bool
+		if head[i], v, ok = bytes.Cut(v, []byte("\n")); !ok {
+			return listResponse{}, false
+		}
+	}
+	return listResponse{body: v, etag: string(head[0]), next: string(head[1]), total: string(head[2]),
+		publicCache: string(head[3]) == "1", location: string(head[4])}, true
 }
 
 // etagMatches implements If-None-Match's weak comparison.

@@ -220,11 +220,15 @@ func securityHeaderList(hsts bool) [][2]string {
 // the overflow into a 413, also for chunked bodies.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > s.cfg.MaxBodyBytes {
+		limit := s.cfg.MaxBodyBytes
+		if len(s.internal) > 0 && strings.HasPrefix(r.URL.Path, "/api/v1/internal/") {
+			limit = maxImportBody // read only once the token is checked
+		}
+		if r.ContentLength > limit {
 			writeError(w, r, errBodyTooLarge)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"log/slog"
 	"math"
 	"net/http"
@@ -95,4 +96,28 @@ func (s *Server) limitIP(scope string, l ratelimit.Limit, next http.Handler) htt
 		next.ServeHTTP(w, r)
 		return nil
 	})
+}
+
+// A failure budget counts what went wrong (wrong passwords, wrong internal
+// tokens), not attempts: refuseWhenSpent looks before the check, and only
+// a failed check spends.
+
+// refuseWhenSpent refuses the request when bucket b has no failure left.
+func (s *Server) refuseWhenSpent(w http.ResponseWriter, r *http.Request, b bucket, l ratelimit.Limit) error {
+	if !s.cfg.Limits.Enabled {
+		return nil
+	}
+	res, err := s.deps.Limiter.Allow(r.Context(), b.scope+":"+b.key, l, 0)
+	if err != nil || res.Remaining > 0 {
+		return nil
+	}
+	// Empty: take one to learn when the next attempt is allowed.
+	return s.spend(w, r, b.scope, b.key, l, 1)
+}
+
+// countFailure spends one failure of bucket b.
+func (s *Server) countFailure(ctx context.Context, b bucket, l ratelimit.Limit) {
+	if s.cfg.Limits.Enabled {
+		s.deps.Limiter.Allow(ctx, b.scope+":"+b.key, l, 1)
+	}
 }

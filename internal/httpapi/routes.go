@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
 )
@@ -23,8 +24,9 @@ var probes = map[string]bool{"/health": true, "/ready": true, "/metrics": true}
 func (s *Server) routeTable() []route {
 	auth, lib, watch, admin := s.deps.Auth, s.deps.Library, s.deps.Watch, s.deps.Admin
 	cookies := cookieJar{secure: s.cfg.CookieSecure, sameSite: s.cfg.CookieSameSite, maxAge: s.cfg.RefreshTTL}
-	lim, lc, m := s.cfg.Limits, lists{s.deps.Cache}, s.deps.Metrics
+	lim, lc, m := s.cfg.Limits, lists{s.deps.Cache, s.deps.Metrics}, s.deps.Metrics
 	guard := passwordGuard{s: s, devices: s.deps.Devices, cookies: cookies}
+	cat := catalogAnswers{lists: lc, catalog: s.deps.Catalog}
 	const (
 		read, write, del = domain.PermLibraryRead, domain.PermLibraryWrite, domain.PermLibraryDelete
 		userRead         = domain.PermUserRead
@@ -67,6 +69,24 @@ func (s *Server) routeTable() []route {
 		{"POST /api/v1/admin/users/{id}/revoke-sessions", adminAccess, handleAdminRevokeSessions(admin)},
 		{"GET /api/v1/admin/roles", adminAccess, handleAdminRoles(admin)},
 		{"GET /api/v1/admin/audit-log", adminAccess, handleAdminAuditLog(admin)},
+
+		{"GET /api/v1/anime", "", handleAnimeList(cat)},
+		{"GET /api/v1/anime/{slug}", "", handleAnime(cat)},
+		{"GET /api/v1/anime/{slug}/episodes", "", handleAnimeEpisodes(cat)},
+		{"GET /api/read/anime", "", handleReadAnimeList(cat)},
+		{"GET /api/read/anime/{slug}", "", handleReadAnime(cat)},
+		{"GET /api/read/me/library", read, handleReadLibrary(lib, lc)},
+		{"GET /api/read/me/progress", read, handleReadProgress(watch, lc)},
+		{"GET /api/read/me/history/last", read, handleReadLastWatched(watch, lc)},
+	}
+	if len(s.internal) > 0 { // the parser's API exists only with a token
+		catalog := s.deps.Catalog
+		table = append(table,
+			route{"POST /api/v1/internal/import/anime", "", s.internalOnly(handleImportAnime(catalog))},
+			route{"POST /api/v1/internal/import/episodes", "", s.internalOnly(handleImportEpisodes(catalog))},
+			route{"POST /api/v1/internal/import/video", "", s.internalOnly(handleImportVideo(catalog))},
+			route{"POST /api/v1/internal/import/catalog", "", s.internalOnly(handleImportCatalog(catalog))},
+		)
 	}
 	if s.deps.MetricsHandler != nil {
 		table = append(table, route{"GET /metrics", "", s.deps.MetricsHandler})
@@ -102,6 +122,9 @@ func (s *Server) routes() error {
 		switch {
 		case rt.perm != "":
 			h = s.authenticated(requirePermission(rt.perm, h))
+		case strings.HasPrefix(rt.pattern, "POST /api/v1/internal/"):
+			// The parser's: its token check limits failures; accepted calls
+			// are not limited.
 		case !probes[routeName(rt.pattern)]:
 			h = s.limitIP("global", s.cfg.Limits.Global, h)
 		}

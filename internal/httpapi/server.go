@@ -31,6 +31,10 @@ type Config struct {
 	RequestTimeout time.Duration // deadline of a request's work; 0 for none
 	TrustedProxies []netip.Prefix
 	Limits         Limits
+	// InternalTokens are the parser's accepted X-Internal-Token values (the
+	// current one, and the previous one during a rotation); without any,
+	// the internal API does not exist (404).
+	InternalTokens []string
 	// Docs is the OpenAPI document (YAML); when set, /docs, /redoc and
 	// /openapi.json serve it (DEBUG only).
 	Docs []byte
@@ -55,6 +59,7 @@ type Deps struct {
 	Library *app.Library
 	Watch   *app.Watch
 	Admin   *app.Admin
+	Catalog *app.Catalog
 	Limiter ratelimit.Limiter // required when Limits.Enabled
 	Devices *token.Devices    // signs the device cookies of the failed-login policy
 	Cache   *cache.Redis      // list responses; nil when there is no Redis
@@ -72,6 +77,7 @@ type Metrics interface {
 	RateLimited(scope string)
 	LibraryOperation(op string)
 	ProgressUpdated()
+	CacheLookup(kind string, hit bool)
 }
 
 type noMetrics struct{}
@@ -81,6 +87,7 @@ func (noMetrics) ObserveRequest(string, string, int, int64, int64, time.Duration
 func (noMetrics) RateLimited(string)                                              {}
 func (noMetrics) LibraryOperation(string)                                         {}
 func (noMetrics) ProgressUpdated()                                                {}
+func (noMetrics) CacheLookup(string, bool)                                        {}
 
 // Server is the service's http.Handler.
 type Server struct {
@@ -90,6 +97,7 @@ type Server struct {
 	handler    http.Handler
 	secHeaders [][2]string
 	deps       Deps
+	internal   internalTokens
 }
 
 // NewServer builds the handler with every route and middleware. It fails
@@ -104,6 +112,7 @@ func NewServer(cfg Config, deps Deps) (*Server, error) {
 		mux:        http.NewServeMux(),
 		secHeaders: securityHeaderList(cfg.CookieSecure),
 		deps:       deps,
+		internal:   newInternalTokens(cfg.InternalTokens...),
 	}
 	if err := s.routes(); err != nil {
 		return nil, err

@@ -150,4 +150,5 @@ func testCatalog(t *testing.T, open Opener) {
 	t.Run("list", func(t *testing.T) { testAnimeList(t, open) })
 	t.Run("search", func(t *testing.T) { testAnimeSearch(t, open) })
 	t.Run("read", func(t *testing.T) { testCatalogRead(t, open) })
+	t.Run("export", func(t *testing.T) { testCatalogExport(t, open) })
 }
