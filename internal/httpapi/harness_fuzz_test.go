@@ -64,13 +64,13 @@ func (l *fuzzLog) String() string {
 
 // newFuzzAPI builds the API on SQLite, or on PostgreSQL when
 // FUZZ_POSTGRES=1 (with TEST_POSTGRES_URL, see pgtest).
-func newFuzzAPI(f *testing.F) *fuzzAPI {
+func newFuzzAPI(f *testing.F, opts ...apiOption) *fuzzAPI {
 	f.Helper()
 	var api *testAPI
 	if onPostgres {
-		api = newTestAPIOn(f, pgtest.Open(f))
+		api = newTestAPIOn(f, pgtest.Open(f), opts...)
 	} else {
-		api = newTestAPI(f)
+		api = newTestAPI(f, opts...)
 	}
 	logs := &fuzzLog{}
 	api.srv.log = logging.New(logs, slog.LevelInfo, nil)
