@@ -72,7 +72,7 @@ func catalogCmd(ctx context.Context, args []string, env environ, stdin io.Reader
 		}
 		answers = answerCache(rdb, prefix)
 	}
-	catalog := newCatalog(store, answers, nil, logging.Named(root, "anirohi"))
+	catalog := newCatalog(store, answers, nil, nil, logging.Named(root, "anirohi"))
 	l := newLoader(catalog, stderr)
 	if sub == "seed" {
 		err = seedCatalog(*n, l.add)

@@ -11,7 +11,11 @@ import (
 	"github.com/redis/go-redis/extra/redisotel/v9"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/sdk/trace"
+	oteltrace "go.opentelemetry.io/otel/trace"
+
+	"github.com/anirohi/anirohi-api/internal/domain"
 
 	"github.com/anirohi/anirohi-api/internal/platform/metrics"
 	"github.com/anirohi/anirohi-api/internal/platform/tracing"
@@ -131,4 +135,62 @@ func pingRedis(ctx context.Context, rdb *redis.Client) {
 			cancel()
 		}
 	}
+}
+
+// tracedCatalog gives every catalog store call a span of its own, so a
+// trace shows an import or a list as one step above its SQL statements.
+type tracedCatalog struct {
+	domain.CatalogStore
+	tracer oteltrace.Tracer
+}
+
+// traced runs f in a span named name, recording its error.
+func traced[T any](ctx context.Context, tr oteltrace.Tracer, name string, f func(context.Context) (T, error)) (T, error) {
+	ctx, span := tr.Start(ctx, name)
+	defer span.End()
+	v, err := f(ctx)
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "")
+	}
+	return v, err
+}
+
+func (c tracedCatalog) ImportAnime(ctx context.Context, a domain.AnimeImport, now time.Time) (domain.ImportCounts, error) {
+	return traced(ctx, c.tracer, "catalog.ImportAnime", func(ctx context.Context) (domain.ImportCounts, error) {
+		return c.CatalogStore.ImportAnime(ctx, a, now)
+	})
+}
+
+func (c tracedCatalog) ImportEpisodes(ctx context.Context, sourceName, animeSourceID string, eps []domain.EpisodeImport, now time.Time) (domain.ImportCounts, error) {
+	return traced(ctx, c.tracer, "catalog.ImportEpisodes", func(ctx context.Context) (domain.ImportCounts, error) {
+		return c.CatalogStore.ImportEpisodes(ctx, sourceName, animeSourceID, eps, now)
+	})
+}
+
+func (c tracedCatalog) ImportVideo(ctx context.Context, sourceName, sourceEpisodeID, animeSourceID string, v domain.VideoImport, now time.Time) (domain.ImportCounts, error) {
+	return traced(ctx, c.tracer, "catalog.ImportVideo", func(ctx context.Context) (domain.ImportCounts, error) {
+		return c.CatalogStore.ImportVideo(ctx, sourceName, sourceEpisodeID, animeSourceID, v, now)
+	})
+}
+
+func (c tracedCatalog) AnimeList(ctx context.Context, q domain.AnimeQuery) ([]domain.Anime, int, error) {
+	var total int
+	list, err := traced(ctx, c.tracer, "catalog.AnimeList", func(ctx context.Context) (l []domain.Anime, err error) {
+		l, total, err = c.CatalogStore.AnimeList(ctx, q)
+		return l, err
+	})
+	return list, total, err
+}
+
+func (c tracedCatalog) AnimeBySlug(ctx context.Context, slug string) (domain.Anime, error) {
+	return traced(ctx, c.tracer, "catalog.AnimeBySlug", func(ctx context.Context) (domain.Anime, error) {
+		return c.CatalogStore.AnimeBySlug(ctx, slug)
+	})
+}
+
+func (c tracedCatalog) Episodes(ctx context.Context, animeID string) ([]domain.EpisodeWithSources, error) {
+	return traced(ctx, c.tracer, "catalog.Episodes", func(ctx context.Context) ([]domain.EpisodeWithSources, error) {
+		return c.CatalogStore.Episodes(ctx, animeID)
+	})
 }

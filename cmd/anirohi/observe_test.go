@@ -4,10 +4,17 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/anirohi/anirohi-api/internal/domain"
 )
 
 // A full flow, with DEBUG on (SQL statements logged), leaves no password,
@@ -62,6 +69,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 func TestMetricsEndpoint(t *testing.T) {
 	env := testEnv(t)
 	env["METRICS_TOKEN"] = "scrape-me"
+	env["INTERNAL_TOKEN"] = "metrics-parser-token-0123456789abcdef"
 	base, _ := startServer(t, env)
 	resp, err := client(t).Get(base + "/metrics")
 	if err != nil {
@@ -73,6 +81,14 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 	call(t, "GET", base+"/health", "", "", nil)
 	call(t, "GET", base+"/api/v1/me/library/", "", "", nil) // a redirect, then a 401
+	req, _ := http.NewRequest("POST", base+"/api/v1/internal/import/catalog", strings.NewReader(`{"items":[
+		{"source_name":"s","source_id":"1","title":"One","episodes":[{"source_episode_id":"e","number":1,"players":[{"type":"mp4","url":"https://x.example/1.mp4","source_name":"k"}]}]},
+		{"source_name":"s","source_id":"2","title":""}]}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Internal-Token", env["INTERNAL_TOKEN"])
+	if resp, err := client(t).Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("import = %v, %v", resp, err)
+	}
 	body := get(t, base+"/metrics", "scrape-me")
 	for _, want := range []string{
 		`http_requests_total{handler="/health",method="GET",status="2xx"}`,
@@ -82,6 +98,8 @@ func TestMetricsEndpoint(t *testing.T) {
 		`anirohi_db_pool_connections{pool="sqlite_write",state="idle"}`, "anirohi_db_pool_max_connections",
 		`anirohi_build_info{commit="unknown"`, "go_goroutines", "process_resident_memory_bytes",
 		`anirohi_log_messages_total{level="INFO"}`,
+		`anirohi_catalog_import_rows_total{kind="anime",result="written"} 1`, `anirohi_catalog_import_rows_total{kind="anime",result="failed"} 1`,
+		`anirohi_catalog_import_rows_total{kind="sources",result="written"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
@@ -173,5 +191,35 @@ func TestUnreachableRedisLogsOnlyJSON(t *testing.T) {
 	}
 	if dials != 1 {
 		t.Errorf("go-redis's dial failure written %d times, want once:\n%s", dials, out)
+	}
+}
+
+// With tracing on, every catalog store call is a span of its own.
+func TestCatalogStoreCallsAreSpans(t *testing.T) {
+	store, err := openDatabase(t.Context(), Database{Engine: "sqlite", Path: filepath.Join(t.TempDir(), "c.db")}, 1, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	if m, _ := store.Migrator(); m != nil {
+		if _, err := m.Up(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	traced := tracedCatalog{store, tp.Tracer("test")}
+	if _, _, err := traced.AnimeList(t.Context(), domain.AnimeQuery{Limit: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := traced.AnimeBySlug(t.Context(), "nope"); domain.KindOf(err) != domain.KindNotFound {
+		t.Fatalf("AnimeBySlug(nope) = %v", err)
+	}
+	var names []string
+	for _, s := range rec.Ended() {
+		names = append(names, s.Name()+":"+s.Status().Code.String())
+	}
+	if want := []string{"catalog.AnimeList:Unset", "catalog.AnimeBySlug:Error"}; !slices.Equal(names, want) {
+		t.Errorf("spans = %v, want %v", names, want)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/anirohi/anirohi-api/api"
 	"github.com/anirohi/anirohi-api/internal/app"
+	"github.com/anirohi/anirohi-api/internal/domain"
 	"github.com/anirohi/anirohi-api/internal/httpapi"
 	"github.com/anirohi/anirohi-api/internal/platform/cache"
 	"github.com/anirohi/anirohi-api/internal/platform/logging"
@@ -85,7 +86,7 @@ func buildDeps(ctx context.Context, cfg Config, store store, rdb *redis.Client, 
 		redisCheck.Run = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
 		deps.Cache = answerCache(rdb, prefix)
 	}
-	deps.Catalog = newCatalog(store, deps.Cache, m, log)
+	deps.Catalog = newCatalog(store, deps.Cache, m, tr, log)
 	deps.Ready = []httpapi.Check{{Name: "database", Run: store.Ping}, redisCheck}
 	return deps, access, nil
 }
@@ -109,7 +110,7 @@ func answerCache(rdb *redis.Client, prefix string) *cache.Redis {
 
 // newCatalog builds the catalog use cases; a write drops the cached
 // catalog answers (c may be nil: nothing cached).
-func newCatalog(store store, c *cache.Redis, m *metrics.Metrics, log *slog.Logger) *app.Catalog {
+func newCatalog(store store, c *cache.Redis, m *metrics.Metrics, tr *tracing.Tracing, log *slog.Logger) *app.Catalog {
 	var events app.CatalogEvents
 	if m != nil {
 		events = m
@@ -122,7 +123,11 @@ func newCatalog(store store, c *cache.Redis, m *metrics.Metrics, log *slog.Logge
 			}
 		}
 	}
-	return app.NewCatalog(store, systemClock{}, textnorm.Norm{}, events, changed)
+	var catalog domain.CatalogStore = store
+	if tr.Enabled() {
+		catalog = tracedCatalog{store, tr.Provider.Tracer("github.com/anirohi/anirohi-api/internal/store")}
+	}
+	return app.NewCatalog(catalog, systemClock{}, textnorm.Norm{}, events, changed)
 }
 
 // openRedis connects to REDIS_URL, or returns nil without one. Timeouts are

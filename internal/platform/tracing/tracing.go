@@ -44,7 +44,7 @@ type Tracing struct {
 }
 
 // Enabled reports whether spans are recorded at all.
-func (t *Tracing) Enabled() bool { return t.shutdown != nil }
+func (t *Tracing) Enabled() bool { return t != nil && t.shutdown != nil }
 
 // Propagator reads and writes W3C traceparent/tracestate and baggage.
 var Propagator propagation.TextMapPropagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
