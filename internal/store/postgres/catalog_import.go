@@ -18,9 +18,9 @@ import (
 const importAttempts = 3
 
 // ImportAnime implements domain.CatalogStore in a few round trips however
-// many episodes and sources there are: besides BEGIN and COMMIT, one batch
-// reads what is stored, two statements find a new anime's slug, and one
-// batch writes what differs (catalogdiff), rows in arrays. An unchanged import writes nothing, so its transaction commits
+// many episodes and sources there are: one batch begins the transaction and
+// reads what is stored, two statements find a new anime's slug, one batch
+// writes what differs (catalogdiff), rows in arrays, and COMMIT. An unchanged import writes nothing, so its transaction commits
 // without a flush.
 func (s *Store) ImportAnime(ctx context.Context, a domain.AnimeImport, now time.Time) (domain.ImportCounts, error) {
 	var c domain.ImportCounts
@@ -39,11 +39,7 @@ func (s *Store) ImportAnime(ctx context.Context, a domain.AnimeImport, now time.
 
 func (s *Store) importAnime(ctx context.Context, a domain.AnimeImport, now time.Time) (domain.ImportCounts, error) {
 	var c domain.ImportCounts
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		stored, eps, err := readStored(ctx, tx, a.SourceName, a.SourceID, len(a.Episodes) > 0)
-		if err != nil {
-			return err
-		}
+	err := s.beginRead(ctx, a.SourceName, a.SourceID, len(a.Episodes) > 0, func(tx pgx.Tx, stored *catalogdiff.Anime, eps map[string]catalogdiff.Episode) error {
 		f := catalogdiff.FieldsOf(a, stored)
 		b := &pgx.Batch{}
 		id := a.NewID
@@ -109,13 +105,16 @@ func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
 	return mapErr(tx.SendBatch(ctx, b).Close())
 }
 
-// readStored reads, in one round trip, the anime of a source key (nil
-// when there is none) and, if asked, the episodes imported under it with
-// their sources, by source episode id.
-func readStored(ctx context.Context, tx pgx.Tx, sourceName, sourceID string, episodes bool) (*catalogdiff.Anime, map[string]catalogdiff.Episode, error) {
+// beginRead begins a transaction and reads, in the same round trip, the
+// anime of a source key (nil when there is none) and, if asked, the
+// episodes imported under it with their sources, by source episode id. It
+// then runs fn in the transaction and commits, or rolls back when fn fails.
+func (s *Store) beginRead(ctx context.Context, sourceName, sourceID string, episodes bool,
+	fn func(tx pgx.Tx, stored *catalogdiff.Anime, eps map[string]catalogdiff.Episode) error) error {
 	var stored *catalogdiff.Anime
 	eps := map[string]catalogdiff.Episode{}
 	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
 	b.Queue(`
 		SELECT id, admin_modified, title, description, year, status, poster, genres, alternative_titles, title_key, search_text
 		FROM anime WHERE source_name = $1 AND source_id = $2`, sourceName, sourceID).Query(func(rows pgx.Rows) error {
@@ -158,10 +157,16 @@ func readStored(ctx context.Context, tx pgx.Tx, sourceName, sourceID string, epi
 			return rows.Err()
 		})
 	}
-	if err := sendBatch(ctx, tx, b); err != nil {
-		return nil, nil, err
+	br := s.pool.SendBatch(ctx, b)
+	tx := br.Tx()
+	defer tx.Rollback(ctx) // after the commit, it does nothing
+	if err := br.Close(); err != nil {
+		return mapErr(err)
 	}
-	return stored, eps, nil
+	if err := fn(tx, stored, eps); err != nil {
+		return err
+	}
+	return mapErr(tx.Commit(ctx))
 }
 
 // slugLock is the first key of the advisory locks on slug bases.
@@ -241,11 +246,7 @@ const upsertSources = `
 // ImportEpisodes implements domain.CatalogStore.
 func (s *Store) ImportEpisodes(ctx context.Context, sourceName, animeSourceID string, eps []domain.EpisodeImport, now time.Time) (domain.ImportCounts, error) {
 	var c domain.ImportCounts
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		stored, old, err := readStored(ctx, tx, sourceName, animeSourceID, true)
-		if err != nil {
-			return err
-		}
+	err := s.beginRead(ctx, sourceName, animeSourceID, true, func(tx pgx.Tx, stored *catalogdiff.Anime, old map[string]catalogdiff.Episode) error {
 		if stored == nil {
 			return domain.E(domain.KindNotFound, "Anime not found: "+sourceName+"/"+animeSourceID)
 		}
