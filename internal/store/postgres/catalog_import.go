@@ -20,8 +20,8 @@ const importAttempts = 3
 // ImportAnime implements domain.CatalogStore in three round trips however
 // many episodes and sources there are: one batch begins the transaction
 // and reads what is stored (with the slug candidates), one batch writes
-// what differs (catalogdiff), rows in arrays, and COMMIT. An unchanged import writes nothing, so its transaction commits
-// without a flush.
+// what differs (catalogdiff), rows in arrays, and COMMIT. An unchanged
+// import sends no write batch, so its transaction commits without a flush.
 func (s *Store) ImportAnime(ctx context.Context, a domain.AnimeImport, now time.Time) (domain.ImportCounts, error) {
 	var c domain.ImportCounts
 	var err error
