@@ -322,31 +322,42 @@ type CatalogStore interface {
 	// ImportAnime upserts one anime by (SourceName, SourceID) with its
 	// Episodes and their Players, in one transaction: all of it or, on an
 	// error, none. A new anime gets NewID and the first free slug of
-	// SlugBase, SlugBase-1, SlugBase-2, …; an existing one keeps its slug.
-	// Duplicate keys inside the import are not errors: the last one wins.
+	// SlugBase, SlugBase-1, SlugBase-2, … (free: never any anime's, even a
+	// former one); an existing one keeps its slug and activity, and takes
+	// Status only when it is not nil. Duplicate keys inside the import are
+	// not errors: the last one wins (MergeEpisodes). Concurrent imports of
+	// one title get distinct slugs, of one anime make it once.
 	ImportAnime(ctx context.Context, a AnimeImport, now time.Time) (ImportCounts, error)
 	// ImportEpisodes upserts episodes (with their Players) under the anime
-	// (sourceName, animeSourceID), in one transaction; KindNotFound when
-	// there is no such anime.
+	// (sourceName, animeSourceID), in one transaction; KindNotFound
+	// ("Anime not found: <sourceName>/<animeSourceID>") when there is no
+	// such anime. An episode is the parser's by the anime it was imported
+	// under: one an editor moved to another anime is still updated, not
+	// made again.
 	ImportEpisodes(ctx context.Context, sourceName, animeSourceID string, eps []EpisodeImport, now time.Time) (ImportCounts, error)
 	// ImportVideo upserts one source of the episode with that
-	// SourceEpisodeID under an anime of sourceName (and, when not empty,
-	// of source id animeSourceID). KindNotFound when no episode matches,
-	// KindConflict when episodes of several anime do and animeSourceID is
-	// empty.
+	// SourceEpisodeID imported under an anime of sourceName (and, when not
+	// empty, of source id animeSourceID). KindNotFound ("Episode not found:
+	// <sourceName>/<sourceEpisodeID>") when no episode matches, KindConflict
+	// (a message asking for anime_source_id) when episodes of several anime
+	// do and animeSourceID is empty.
 	ImportVideo(ctx context.Context, sourceName, sourceEpisodeID, animeSourceID string, v VideoImport, now time.Time) (ImportCounts, error)
 
-	// AnimeList returns one page of the catalog and how many match. Without
-	// Search the order is Names.TitleKey, then ID; with it, a name equal to
-	// the search first, then a name starting with it, then a word starting
-	// with it, then any other match, each by TitleKey, then ID.
+	// AnimeList returns one page of the catalog and how many match. Search
+	// is a literal substring of Names.Search (no character is a wildcard).
+	// Without Search the order is Names.TitleKey (byte-wise), then ID; with
+	// it, a name equal to the search first, then a name starting with it,
+	// then a word starting with it, then any other match, each by TitleKey,
+	// then ID.
 	AnimeList(ctx context.Context, q AnimeQuery) ([]Anime, int, error)
 	// AnimeBySlug returns the active anime whose slug, or one of whose
 	// former slugs, is slug (its current slug is in the result).
-	// KindNotFound when none.
+	// KindNotFound ("Anime not found: <slug>") when none, or when it is
+	// inactive.
 	AnimeBySlug(ctx context.Context, slug string) (Anime, error)
 	// Episodes returns the anime's active episodes by Number, then ID, each
-	// with its active sources by Priority descending, then ID.
+	// with its active sources by Priority descending, then ID (never a nil
+	// list), in a constant number of queries. An unknown anime has none.
 	Episodes(ctx context.Context, animeID string) ([]EpisodeWithSources, error)
 }
 

@@ -166,29 +166,44 @@ func (w Writes) Counts(episodesWritten, sourcesWritten int) domain.ImportCounts 
 	}
 }
 
-// slugBatch is how many candidate slugs FreeSlug asks about at once.
-const slugBatch = 16
+// SlugBatch is how many candidate slugs SlugCandidates makes at once.
+const SlugBatch = 16
 
-// FreeSlug returns the first of base, base-1, base-2, … that taken does
-// not report, asking it about slugBatch candidates at a time. taken
-// returns those of the candidates that are in use.
-func FreeSlug(base string, taken func(candidates []string) ([]string, error)) (string, error) {
-	for from := 0; ; from += slugBatch {
-		cands := make([]string, slugBatch)
-		for i := range cands {
-			cands[i] = base
-			if n := from + i; n > 0 {
-				cands[i] = base + "-" + strconv.Itoa(n)
-			}
+// SlugCandidates returns SlugBatch candidate slugs of base from the n-th
+// on: base itself (n = 0), base-1, base-2, …
+func SlugCandidates(base string, n int) []string {
+	cands := make([]string, SlugBatch)
+	for i := range cands {
+		cands[i] = base
+		if k := n + i; k > 0 {
+			cands[i] = base + "-" + strconv.Itoa(k)
 		}
+	}
+	return cands
+}
+
+// FirstFree returns the first of cands that is not taken, "" when all are.
+func FirstFree(cands, taken []string) string {
+	for _, c := range cands {
+		if !slices.Contains(taken, c) {
+			return c
+		}
+	}
+	return ""
+}
+
+// FreeSlug returns the first of base-n, base-(n+1), … (base itself for 0)
+// that taken does not report, asking it about SlugBatch candidates at a
+// time. taken returns those of the candidates that are in use.
+func FreeSlug(base string, n int, taken func(candidates []string) ([]string, error)) (string, error) {
+	for ; ; n += SlugBatch {
+		cands := SlugCandidates(base, n)
 		used, err := taken(cands)
 		if err != nil {
 			return "", err
 		}
-		for _, c := range cands {
-			if !slices.Contains(used, c) {
-				return c, nil
-			}
+		if c := FirstFree(cands, used); c != "" {
+			return c, nil
 		}
 	}
 }

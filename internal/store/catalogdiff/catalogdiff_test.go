@@ -21,7 +21,7 @@ func TestFreeSlug(t *testing.T) {
 			used = append(used, map[bool]string{true: "x", false: fmt.Sprintf("x-%d", i)}[i == 0])
 		}
 		calls := 0
-		got, err := catalogdiff.FreeSlug("x", func(cands []string) ([]string, error) {
+		got, err := catalogdiff.FreeSlug("x", 0, func(cands []string) ([]string, error) {
 			calls++
 			var out []string
 			for _, s := range cands {

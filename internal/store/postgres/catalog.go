@@ -42,10 +42,9 @@ func (s *Store) AnimeBySlug(ctx context.Context, slug string) (domain.Anime, err
 	return a, nil
 }
 
-// AnimeList implements domain.CatalogStore: the page and the count in one
-// round trip. A search is a LIKE served by the trigram index (from three
-// characters on; shorter ones scan); titles order byte-wise (COLLATE "C"),
-// as on SQLite.
+// AnimeList implements domain.CatalogStore. A search is a LIKE served by
+// the trigram index (from three characters on; shorter ones scan); titles
+// order byte-wise (COLLATE "C"), as on SQLite.
 func (s *Store) AnimeList(ctx context.Context, q domain.AnimeQuery) ([]domain.Anime, int, error) {
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
@@ -74,17 +73,21 @@ func (s *Store) AnimeList(ctx context.Context, q domain.AnimeQuery) ([]domain.An
 			WHEN strpos(a.search_text, ' ' || ` + p + `) > 0 THEN 2 ELSE 3 END, ` + order
 	}
 	cond := strings.Join(where, " AND ")
+	// Planned for the values at hand every time (QueryExecModeExec): a plan
+	// made once for any genre or search would walk the whole catalog for a
+	// rare one.
 	var total int
-	var list []domain.Anime
-	b := &pgx.Batch{}
-	b.Queue(`SELECT count(*) FROM anime a WHERE `+cond, condArgs...).QueryRow(func(row pgx.Row) error { return row.Scan(&total) })
-	b.Queue(`SELECT `+animeColumns+` FROM anime a WHERE `+cond+` ORDER BY `+order+
-		` LIMIT `+strconv.Itoa(q.Limit)+` OFFSET `+strconv.Itoa(q.Skip), args...).Query(func(rows pgx.Rows) error {
-		var err error
-		list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Anime, error) { return scanAnime(r) })
-		return err
-	})
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM anime a WHERE `+cond, append([]any{pgx.QueryExecModeExec}, condArgs...)...).
+		Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count anime: %w", mapErr(err))
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+animeColumns+` FROM anime a WHERE `+cond+` ORDER BY `+order+
+		` LIMIT `+strconv.Itoa(q.Limit)+` OFFSET `+strconv.Itoa(q.Skip), append([]any{pgx.QueryExecModeExec}, args...)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list anime: %w", mapErr(err))
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Anime, error) { return scanAnime(r) })
+	if err != nil {
 		return nil, 0, fmt.Errorf("list anime: %w", mapErr(err))
 	}
 	return nonNilList(list), total, nil

@@ -17,11 +17,11 @@ import (
 // took the slug).
 const importAttempts = 3
 
-// ImportAnime implements domain.CatalogStore in a few round trips however
-// many episodes and sources there are: besides BEGIN and COMMIT, one batch
-// reads what is stored, two statements find a new anime's slug, and one
-// batch writes what differs (catalogdiff), rows in arrays. An unchanged import writes nothing, so its transaction commits
-// without a flush.
+// ImportAnime implements domain.CatalogStore in three round trips however
+// many episodes and sources there are: one batch begins the transaction
+// and reads what is stored (with the slug candidates), one batch writes
+// what differs (catalogdiff), rows in arrays, and COMMIT. An unchanged
+// import sends no write batch, so its transaction commits without a flush.
 func (s *Store) ImportAnime(ctx context.Context, a domain.AnimeImport, now time.Time) (domain.ImportCounts, error) {
 	var c domain.ImportCounts
 	var err error
@@ -39,18 +39,18 @@ func (s *Store) ImportAnime(ctx context.Context, a domain.AnimeImport, now time.
 
 func (s *Store) importAnime(ctx context.Context, a domain.AnimeImport, now time.Time) (domain.ImportCounts, error) {
 	var c domain.ImportCounts
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		stored, eps, err := readStored(ctx, tx, a.SourceName, a.SourceID, len(a.Episodes) > 0)
-		if err != nil {
-			return err
-		}
+	err := s.beginRead(ctx, a.SourceName, a.SourceID, len(a.Episodes) > 0, a.SlugBase, func(tx pgx.Tx, st stored) error {
+		stored := st.anime
 		f := catalogdiff.FieldsOf(a, stored)
 		b := &pgx.Batch{}
 		id := a.NewID
 		count := func(row pgx.Row) error { return row.Scan(&c.AnimeWritten) }
 		switch insert, update := catalogdiff.AnimeWrite(f, stored); {
 		case insert:
-			slug, err := freeSlug(ctx, tx, a.SlugBase)
+			slug, err := st.slug, error(nil)
+			if slug == "" {
+				slug, err = freeSlug(ctx, tx, a.SlugBase)
+			}
 			if err != nil {
 				return err
 			}
@@ -89,7 +89,7 @@ func (s *Store) importAnime(ctx context.Context, a domain.AnimeImport, now time.
 		default:
 			id = stored.ID
 		}
-		w := catalogdiff.Episodes(a.Episodes, eps)
+		w := catalogdiff.Episodes(a.Episodes, st.episodes)
 		n := queueEpisodes(b, id, w, now)
 		if err := sendBatch(ctx, tx, b); err != nil {
 			return err
@@ -109,13 +109,39 @@ func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
 	return mapErr(tx.SendBatch(ctx, b).Close())
 }
 
-// readStored reads, in one round trip, the anime of a source key (nil
-// when there is none) and, if asked, the episodes imported under it with
-// their sources, by source episode id.
-func readStored(ctx context.Context, tx pgx.Tx, sourceName, sourceID string, episodes bool) (*catalogdiff.Anime, map[string]catalogdiff.Episode, error) {
-	var stored *catalogdiff.Anime
-	eps := map[string]catalogdiff.Episode{}
+// stored is what an import reads before it writes: the anime of a source
+// key (nil when there is none), the episodes imported under it with their
+// sources, by source episode id, and the first free of the first slug
+// candidates of the import ("" when they are all taken).
+type stored struct {
+	anime    *catalogdiff.Anime
+	episodes map[string]catalogdiff.Episode
+	slug     string
+}
+
+// slugLock is the first key of the advisory locks on slug bases.
+const slugLock = 0x51_06
+
+// beginRead begins a transaction and reads, in the same round trip, what
+// is stored of the anime of a source key (its episodes only if asked). With
+// a slugBase it also locks that base until the transaction ends, so that
+// new anime of one base take turns choosing a slug, and checks its first
+// candidates. It then runs fn in the transaction and commits, or rolls back
+// when fn fails.
+func (s *Store) beginRead(ctx context.Context, sourceName, sourceID string, episodes bool, slugBase string,
+	fn func(tx pgx.Tx, st stored) error) error {
+	st := stored{episodes: map[string]catalogdiff.Episode{}}
 	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
+	if slugBase != "" {
+		b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, slugLock, slugBase)
+		cands := catalogdiff.SlugCandidates(slugBase, 0)
+		b.Queue(`SELECT slug FROM anime_slugs WHERE slug = ANY ($1)`, cands).Query(func(rows pgx.Rows) error {
+			taken, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			st.slug = catalogdiff.FirstFree(cands, taken)
+			return err
+		})
+	}
 	b.Queue(`
 		SELECT id, admin_modified, title, description, year, status, poster, genres, alternative_titles, title_key, search_text
 		FROM anime WHERE source_name = $1 AND source_id = $2`, sourceName, sourceID).Query(func(rows pgx.Rows) error {
@@ -126,7 +152,7 @@ func readStored(ctx context.Context, tx pgx.Tx, sourceName, sourceID string, epi
 				return err
 			}
 			a.Genres, a.AlternativeTitles = nonNil(a.Genres), nonNil(a.AlternativeTitles)
-			stored = &a
+			st.anime = &a
 		}
 		return rows.Err()
 	})
@@ -146,35 +172,34 @@ func readStored(ctx context.Context, tx pgx.Tx, sourceName, sourceID string, epi
 					&sourceName, &url, &typ, &priority, &modified); err != nil {
 					return err
 				}
-				if old, ok := eps[sid]; ok {
+				if old, ok := st.episodes[sid]; ok {
 					e = old
 				}
 				if url != nil {
 					e.AddSource(catalogdiff.SourceKey{SourceName: *sourceName, URL: *url},
 						catalogdiff.Source{Type: *typ, Priority: *priority, AdminModified: *modified})
 				}
-				eps[sid] = e
+				st.episodes[sid] = e
 			}
 			return rows.Err()
 		})
 	}
-	if err := sendBatch(ctx, tx, b); err != nil {
-		return nil, nil, err
+	br := s.pool.SendBatch(ctx, b)
+	tx := br.Tx()
+	defer tx.Rollback(ctx) // after the commit, it does nothing
+	if err := br.Close(); err != nil {
+		return mapErr(err)
 	}
-	return stored, eps, nil
+	if err := fn(tx, st); err != nil {
+		return err
+	}
+	return mapErr(tx.Commit(ctx))
 }
 
-// slugLock is the first key of the advisory locks on slug bases.
-const slugLock = 0x51_06
-
-// freeSlug returns the first free slug of base (catalogdiff.FreeSlug).
-// New anime with one base take turns, holding a lock until they commit,
-// so that they do not pick the same slug.
+// freeSlug returns the first free slug of base after the candidates
+// beginRead checked (catalogdiff.FreeSlug).
 func freeSlug(ctx context.Context, tx pgx.Tx, base string) (string, error) {
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, slugLock, base); err != nil {
-		return "", mapErr(err)
-	}
-	return catalogdiff.FreeSlug(base, func(cands []string) ([]string, error) {
+	return catalogdiff.FreeSlug(base, catalogdiff.SlugBatch, func(cands []string) ([]string, error) {
 		rows, err := tx.Query(ctx, `SELECT slug FROM anime_slugs WHERE slug = ANY ($1)`, cands)
 		if err != nil {
 			return nil, mapErr(err)
@@ -241,17 +266,13 @@ const upsertSources = `
 // ImportEpisodes implements domain.CatalogStore.
 func (s *Store) ImportEpisodes(ctx context.Context, sourceName, animeSourceID string, eps []domain.EpisodeImport, now time.Time) (domain.ImportCounts, error) {
 	var c domain.ImportCounts
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		stored, old, err := readStored(ctx, tx, sourceName, animeSourceID, true)
-		if err != nil {
-			return err
-		}
-		if stored == nil {
+	err := s.beginRead(ctx, sourceName, animeSourceID, true, "", func(tx pgx.Tx, st stored) error {
+		if st.anime == nil {
 			return domain.E(domain.KindNotFound, "Anime not found: "+sourceName+"/"+animeSourceID)
 		}
-		w := catalogdiff.Episodes(eps, old)
+		w := catalogdiff.Episodes(eps, st.episodes)
 		b := &pgx.Batch{}
-		n := queueEpisodes(b, stored.ID, w, now)
+		n := queueEpisodes(b, st.anime.ID, w, now)
 		if err := sendBatch(ctx, tx, b); err != nil {
 			return err
 		}

@@ -12,3 +12,8 @@ func TestContract(t *testing.T) {
 	pgtest.URL(t)
 	storetest.Run(t, func(t *testing.T) domain.Store { return pgtest.Open(t) })
 }
+
+func BenchmarkImportCatalog(b *testing.B) {
+	pgtest.URL(b)
+	storetest.BenchmarkImportCatalog(b, func(b *testing.B) domain.Store { return pgtest.Open(b) })
+}

@@ -62,7 +62,7 @@ func storedAnime(ctx context.Context, tx *sql.Tx, sourceName, sourceID string) (
 }
 
 func insertAnime(ctx context.Context, tx *sql.Tx, a domain.AnimeImport, f catalogdiff.Fields, now time.Time) error {
-	slug, err := catalogdiff.FreeSlug(a.SlugBase, func(cands []string) ([]string, error) {
+	slug, err := catalogdiff.FreeSlug(a.SlugBase, 0, func(cands []string) ([]string, error) {
 		rows, err := tx.QueryContext(ctx, `SELECT slug FROM anime_slugs WHERE slug IN (SELECT value FROM json_each(?))`, jsonText(cands))
 		if err != nil {
 			return nil, mapErr(err)

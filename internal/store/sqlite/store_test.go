@@ -13,7 +13,7 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) domain.Store { return openTest(t) })
 }
 
-func openTest(t *testing.T) *sqlite.Store {
+func openTest(t testing.TB) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "test.db"))
 	if err != nil {
@@ -28,4 +28,8 @@ func openTest(t *testing.T) *sqlite.Store {
 		t.Fatalf("migrate up: %v", err)
 	}
 	return s
+}
+
+func BenchmarkImportCatalog(b *testing.B) {
+	storetest.BenchmarkImportCatalog(b, func(b *testing.B) domain.Store { return openTest(b) })
 }

@@ -41,8 +41,12 @@ const source = "shikimori"
 // newAnime is an import of one anime with what the application derives
 // from it: a new id, the slug base and the folded names.
 func newAnime(sourceID, title string, alts ...string) domain.AnimeImport {
+	slug := textnorm.Slug(title, domain.MaxSlugLen)
+	if slug == "" { // the application has a fallback of its own
+		slug = "anime-" + sourceID
+	}
 	return domain.AnimeImport{SourceName: source, SourceID: sourceID, Title: title, AlternativeTitles: alts,
-		NewID: domain.NewUUID(), SlugBase: textnorm.Slug(title, domain.MaxSlugLen), Names: names(title, alts...)}
+		NewID: domain.NewUUID(), SlugBase: slug, Names: names(title, alts...)}
 }
 
 func names(title string, alts ...string) domain.Names {

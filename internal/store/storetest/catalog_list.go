@@ -21,14 +21,16 @@ func testAnimeList(t *testing.T, open Opener) {
 		s := open(t)
 		late, early := newAnime("1", "Twin"), newAnime("2", "twin")
 		late.NewID, early.NewID = "ffffffff-0000-4000-8000-000000000000", "00000000-0000-4000-8000-000000000000"
-		importAll(t, s, newAnime("3", "Zeta"), late, newAnime("4", "Étoile"), newAnime("5", "apple"), early, newAnime("6", "Banana"), newAnime("7", "Ácaro"))
-		wantTitles(t, s, domain.AnimeQuery{}, "Ácaro", "apple", "Banana", "Étoile", "twin", "Twin", "Zeta")
-		wantTitles(t, s, domain.AnimeQuery{ActiveOnly: true, Skip: 2, Limit: 3}, "Banana", "Étoile", "twin")
-		wantTitles(t, s, domain.AnimeQuery{Skip: 6, Limit: 5}, "Zeta")
-		wantTitles(t, s, domain.AnimeQuery{Skip: 7, Limit: 5})
-		for _, q := range []domain.AnimeQuery{{Skip: 2, Limit: 3}, {Skip: 7, Limit: 5}, {Skip: 100, Limit: 1}} {
-			if _, total, err := s.AnimeList(t.Context(), q); err != nil || total != 7 {
-				t.Errorf("AnimeList(%+v) total = %d, %v; want 7", q, total, err)
+		importAll(t, s, newAnime("3", "Zeta"), late, newAnime("4", "Étoile"), newAnime("5", "apple"), early, newAnime("6", "Banana"),
+			newAnime("7", "Ácaro"), newAnime("8", "進撃"), newAnime("9", "Волк"), newAnime("10", "Ab"), newAnime("11", "A B"))
+		// Byte-wise, as SQLite compares: a space before letters, Latin before Cyrillic before kanji.
+		wantTitles(t, s, domain.AnimeQuery{}, "A B", "Ab", "Ácaro", "apple", "Banana", "Étoile", "twin", "Twin", "Zeta", "Волк", "進撃")
+		wantTitles(t, s, domain.AnimeQuery{ActiveOnly: true, Skip: 4, Limit: 3}, "Banana", "Étoile", "twin")
+		wantTitles(t, s, domain.AnimeQuery{Skip: 10, Limit: 5}, "進撃")
+		wantTitles(t, s, domain.AnimeQuery{Skip: 11, Limit: 5})
+		for _, q := range []domain.AnimeQuery{{Skip: 4, Limit: 3}, {Skip: 11, Limit: 5}, {Skip: 100, Limit: 1}} {
+			if _, total, err := s.AnimeList(t.Context(), q); err != nil || total != 11 {
+				t.Errorf("AnimeList(%+v) total = %d, %v; want 11", q, total, err)
 			}
 		}
 	})
