@@ -1,12 +1,16 @@
 package httpapi
 
 import (
+	"database/sql"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/anirohi/anirohi-api/internal/store/sqlite"
 )
 
 const parserToken = "parser-token-0123456789abcdef0123456789"
@@ -254,4 +258,43 @@ func TestReadModelsOfTheCaller(t *testing.T) {
 		t.Errorf("after a save: progress %v, last %v; want 300 both", prog[0].PositionSeconds, *last.PositionSeconds)
 	}
 	api.do(req{path: "/api/read/me/library"}).wantStatus(t, 401)
+}
+
+// A former slug answers 308 to the same path under the current one, with
+// the query kept; the read model too.
+func TestFormerSlugRedirects(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "slugs.db")
+	s, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	m, _ := s.Migrator()
+	if _, err := m.Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	api := newTestAPIOn(t, s, withParser())
+	api.importing("catalog", `{"items":[`+titanItem+`]}`).wantStatus(t, 200)
+	// What an editor's rename does (the admin API comes later): a new
+	// current slug, the old one kept among the anime's slugs.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE anime SET slug = 'shingeki-no-kyojin'; INSERT INTO anime_slugs (slug, anime_id, created_at)
+		SELECT 'shingeki-no-kyojin', id, created_at FROM anime`); err != nil {
+		t.Fatal(err)
+	}
+	for from, to := range map[string]string{
+		"/api/v1/anime/attack-on-titan":          "/api/v1/anime/shingeki-no-kyojin",
+		"/api/v1/anime/attack-on-titan/episodes": "/api/v1/anime/shingeki-no-kyojin/episodes",
+		"/api/read/anime/attack-on-titan?x=1":    "/api/read/anime/shingeki-no-kyojin?x=1",
+	} {
+		r := api.do(req{path: from}).wantStatus(t, 308)
+		if got := r.Header().Get("Location"); got != to {
+			t.Errorf("%s: Location %q, want %q", from, got, to)
+		}
+	}
+	api.do(req{path: "/api/v1/anime/shingeki-no-kyojin"}).wantStatus(t, 200)
 }
