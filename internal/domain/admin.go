@@ -42,6 +42,8 @@ type UserQuery struct {
 type AuditQuery struct {
 	ActorID       int64  // 0 for all
 	Action        string // "" for all
+	TargetType    string // "" for all
+	TargetID      string // "" for all
 	Offset, Limit int
 }
 
