@@ -160,6 +160,7 @@ type Store interface {
 	AdminStore
 	CatalogStore
 	CatalogExporter
+	CatalogAdminStore
 	// InstallationID returns the id made with the schema: 32 lower-case hex
 	// digits, the same on every call and every replica, different for
 	// every database created (a copy of a database keeps its original's).
