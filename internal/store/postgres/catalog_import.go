@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -24,13 +25,10 @@ const importAttempts = 3
 // import sends no write batch, so its transaction commits without a flush.
 func (s *Store) ImportAnime(ctx context.Context, a domain.AnimeImport, now time.Time) (domain.ImportCounts, error) {
 	var c domain.ImportCounts
-	var err error
-	for range importAttempts {
+	err := retried(func() (err error) {
 		c, err = s.importAnime(ctx, a, now)
-		if domain.KindOf(err) != domain.KindConflict {
-			break
-		}
-	}
+		return err
+	})
 	if err != nil {
 		return domain.ImportCounts{}, fmt.Errorf("import anime: %w", err)
 	}
@@ -47,27 +45,11 @@ func (s *Store) importAnime(ctx context.Context, a domain.AnimeImport, now time.
 		count := func(row pgx.Row) error { return row.Scan(&c.AnimeWritten) }
 		switch insert, update := catalogdiff.AnimeWrite(f, stored); {
 		case insert:
-			slug, err := st.slug, error(nil)
-			if slug == "" {
-				slug, err = freeSlug(ctx, tx, a.SlugBase)
-			}
+			slug, err := newSlug(ctx, tx, st, a.SlugBase, false)
 			if err != nil {
 				return err
 			}
-			b.Queue(`
-				WITH a AS (
-					INSERT INTO anime (id, title, slug, description, year, status, poster, source_name, source_id, genres,
-						alternative_titles, title_key, search_text, created_at, updated_at)
-					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
-					RETURNING id, slug
-				), s AS (
-					INSERT INTO anime_slugs (slug, anime_id, created_at) SELECT slug, id, $14 FROM a
-				), g AS (
-					INSERT INTO anime_genres (genre_key, anime_id) SELECT DISTINCT k, a.id FROM a, unnest($15::text[]) k
-				)
-				SELECT count(*) FROM a`,
-				id, f.Title, slug, f.Description, f.Year, f.Status, f.Poster, a.SourceName, a.SourceID, f.Genres,
-				f.AlternativeTitles, f.TitleKey, f.SearchText, now, nonNil(a.GenreKeys)).QueryRow(count)
+			queueInsertAnime(b, a, f, slug, false, now).QueryRow(count)
 		case update:
 			id = stored.ID
 			// The condition protects a row an editor changed since it was read.
@@ -99,6 +81,61 @@ func (s *Store) importAnime(ctx context.Context, a domain.AnimeImport, now time.
 		return nil
 	})
 	return c, mapErr(err)
+}
+
+// retried runs fn until it succeeds or fails other than by losing a race
+// (a unique violation: another transaction wrote the key first), at most
+// importAttempts times.
+func retried(fn func() error) error {
+	var err error
+	for range importAttempts {
+		if err = fn(); uniqueViolation(err) == "" {
+			break
+		}
+	}
+	return err
+}
+
+// uniqueViolation returns the name of the unique constraint err violates,
+// "" when it is no such error.
+func uniqueViolation(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return pe.ConstraintName
+	}
+	return ""
+}
+
+// queueInsertAnime adds to b the insert of a new anime of fields f with its
+// slug and genres; its row counts the anime written.
+func queueInsertAnime(b *pgx.Batch, a domain.AnimeImport, f catalogdiff.Fields, slug string, adminModified bool, now time.Time) *pgx.QueuedQuery {
+	return b.Queue(`
+		WITH a AS (
+			INSERT INTO anime (id, title, slug, description, year, status, poster, source_name, source_id, genres,
+				alternative_titles, title_key, search_text, admin_modified, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+			RETURNING id, slug
+		), s AS (
+			INSERT INTO anime_slugs (slug, anime_id, created_at) SELECT slug, id, $15 FROM a
+		), g AS (
+			INSERT INTO anime_genres (genre_key, anime_id) SELECT DISTINCT k, a.id FROM a, unnest($16::text[]) k
+		)
+		SELECT count(*) FROM a`,
+		a.NewID, f.Title, slug, f.Description, f.Year, f.Status, f.Poster, a.SourceName, a.SourceID, f.Genres,
+		f.AlternativeTitles, f.TitleKey, f.SearchText, adminModified, now, nonNil(a.GenreKeys))
+}
+
+// newSlug returns the slug of a new anime: base itself when exact (else
+// KindConflict when any anime has or had it), otherwise the first free of
+// base, base-1, … (st holds the first candidates' answer).
+func newSlug(ctx context.Context, tx pgx.Tx, st stored, base string, exact bool) (string, error) {
+	switch {
+	case exact && st.slug != base:
+		return "", slugTaken(base)
+	case st.slug != "":
+		return st.slug, nil
+	}
+	return freeSlug(ctx, tx, base)
 }
 
 // sendBatch runs b, if it holds anything.
