@@ -73,23 +73,26 @@ func change[T any](dst **T, c domain.Change[T]) {
 
 // edit runs fn, an editor's change, in a transaction with its audit entry:
 // fn returns the id of the row it changed or made (the entry's target when
-// it has none yet) and the changes. A failing fn writes nothing.
+// it has none yet) and the changes. A failing fn writes nothing; one that
+// lost a race (retried) runs again.
 func (s *Store) edit(ctx context.Context, now time.Time, audit *domain.AuditEntry,
 	fn func(tx pgx.Tx) (id string, changes map[string]any, err error)) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		id, changes, err := fn(tx)
-		if err != nil {
-			return err
+	return retried(func() error {
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			id, changes, err := fn(tx)
+			if err != nil {
+				return err
+			}
+			if audit != nil && audit.TargetID == "" {
+				audit.TargetID = id
+			}
+			return writeAudit(ctx, tx, audit, changes, now)
+		})
+		if domain.AsError(err) == nil {
+			err = mapErr(err) // the commit's
 		}
-		if audit != nil && audit.TargetID == "" {
-			audit.TargetID = id
-		}
-		return writeAudit(ctx, tx, audit, changes, now)
+		return err
 	})
-	if domain.AsError(err) == nil {
-		err = mapErr(err) // the commit's
-	}
-	return err
 }
 
 // checkID fails with KindNotFound and msg when id is not a UUID, which no

@@ -83,13 +83,16 @@ func (s *Store) importAnime(ctx context.Context, a domain.AnimeImport, now time.
 	return c, mapErr(err)
 }
 
-// retried runs fn until it succeeds or fails other than by losing a race
-// (a unique violation: another transaction wrote the key first), at most
-// importAttempts times.
+// retried runs fn until it succeeds or fails other than by losing a race,
+// at most importAttempts times. A race is lost to a transaction that wrote
+// a key first (a unique violation) or that waits for rows this one holds
+// while holding rows it waits for (a deadlock: an editor's change across
+// two anime meeting an import of one of them, on their counts).
 func retried(fn func() error) error {
 	var err error
 	for range importAttempts {
-		if err = fn(); uniqueViolation(err) == "" {
+		var pe *pgconn.PgError
+		if err = fn(); !errors.As(err, &pe) || pe.Code != "23505" && pe.Code != "40P01" {
 			break
 		}
 	}
@@ -303,7 +306,17 @@ const upsertSources = `
 // ImportEpisodes implements domain.CatalogStore.
 func (s *Store) ImportEpisodes(ctx context.Context, sourceName, animeSourceID string, eps []domain.EpisodeImport, now time.Time) (domain.ImportCounts, error) {
 	var c domain.ImportCounts
-	err := s.beginRead(ctx, sourceName, animeSourceID, true, "", func(tx pgx.Tx, st stored) error {
+	err := retried(func() error {
+		return s.importEpisodes(ctx, sourceName, animeSourceID, eps, now, &c)
+	})
+	if err != nil {
+		return domain.ImportCounts{}, fmt.Errorf("import episodes: %w", err)
+	}
+	return c, nil
+}
+
+func (s *Store) importEpisodes(ctx context.Context, sourceName, animeSourceID string, eps []domain.EpisodeImport, now time.Time, c *domain.ImportCounts) error {
+	return s.beginRead(ctx, sourceName, animeSourceID, true, "", func(tx pgx.Tx, st stored) error {
 		if st.anime == nil {
 			return domain.E(domain.KindNotFound, "Anime not found: "+sourceName+"/"+animeSourceID)
 		}
@@ -313,19 +326,23 @@ func (s *Store) ImportEpisodes(ctx context.Context, sourceName, animeSourceID st
 		if err := sendBatch(ctx, tx, b); err != nil {
 			return err
 		}
-		c = w.Counts(n.episodes, n.sources)
+		*c = w.Counts(n.episodes, n.sources)
 		return nil
 	})
-	if err != nil {
-		return domain.ImportCounts{}, fmt.Errorf("import episodes: %w", err)
-	}
-	return c, nil
 }
 
 // ImportVideo implements domain.CatalogStore.
 func (s *Store) ImportVideo(ctx context.Context, sourceName, sourceEpisodeID, animeSourceID string, v domain.VideoImport, now time.Time) (domain.ImportCounts, error) {
 	var c domain.ImportCounts
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := retried(func() error { return s.importVideo(ctx, sourceName, sourceEpisodeID, animeSourceID, v, now, &c) })
+	if err != nil {
+		return domain.ImportCounts{}, fmt.Errorf("import video: %w", err)
+	}
+	return c, nil
+}
+
+func (s *Store) importVideo(ctx context.Context, sourceName, sourceEpisodeID, animeSourceID string, v domain.VideoImport, now time.Time, c *domain.ImportCounts) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT a.id FROM episodes e JOIN anime a ON a.id = e.origin_anime_id
 			WHERE a.source_name = $1 AND e.source_episode_id = $2 AND ($3 = '' OR a.source_id = $3) LIMIT 2`,
@@ -346,11 +363,7 @@ func (s *Store) ImportVideo(ctx context.Context, sourceName, sourceEpisodeID, an
 			return mapErr(err)
 		}
 		n := int(ct.RowsAffected())
-		c = domain.ImportCounts{SourcesWritten: n, SourcesUnchanged: 1 - n}
+		*c = domain.ImportCounts{SourcesWritten: n, SourcesUnchanged: 1 - n}
 		return nil
 	})
-	if err != nil {
-		return domain.ImportCounts{}, fmt.Errorf("import video: %w", err)
-	}
-	return c, nil
 }
