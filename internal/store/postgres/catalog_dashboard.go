@@ -27,7 +27,7 @@ func (s *Store) Dashboard(ctx context.Context) (domain.Dashboard, error) {
 	})
 	b.Queue(`
 		SELECT source_name, sum(sources) FROM anime_source_counts
-		GROUP BY source_name HAVING sum(sources) > 0 ORDER BY 2 DESC, 1`).Query(func(rows pgx.Rows) error {
+		GROUP BY source_name HAVING sum(sources) > 0 ORDER BY 2 DESC, source_name COLLATE "C"`).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var c domain.NamedCount
 			if err := rows.Scan(&c.Name, &c.Count); err != nil {

@@ -58,13 +58,20 @@ LEFT JOIN (SELECT e.anime_id, count(*) AS n FROM episodes e JOIN video_sources v
 INSERT INTO anime_source_counts (anime_id, source_name, sources)
 SELECT e.anime_id, v.source_name, count(*) FROM video_sources v JOIN episodes e ON e.id = v.episode_id GROUP BY 1, 2;
 
--- catalog_count_episodes adds what episodes count for their anime, times
--- their signs (-1 takes a row's count away): the episode, whether it is
--- inactive, and its sources (by name; the active ones of an active
--- episode are playable).
+-- The triggers below add what rows count (times a sign: -1 takes a row's
+-- count away), reading only the rows a statement changed and, by key, the
+-- rows those belong to. PL/pgSQL keeps the plans it makes the first time,
+-- maybe while the tables are small: the counting functions forbid
+-- sequential scans, so that those plans find rows by key however large the
+-- tables grow, whatever their statistics say.
+
+-- catalog_count_episodes adds what episodes count for their anime: the
+-- episode, whether it is inactive, and its sources (by name; the active
+-- ones of an active episode are playable).
 -- +goose StatementBegin
 CREATE FUNCTION catalog_count_episodes(anime_ids UUID[], episode_ids UUID[], active BOOLEAN[], signs INTEGER[])
-RETURNS void LANGUAGE sql AS $$
+RETURNS void LANGUAGE plpgsql SET enable_seqscan = off AS $$
+BEGIN
     WITH e AS (
         SELECT * FROM unnest(anime_ids, episode_ids, active, signs) AS e (anime_id, id, is_active, sign)
     ), v AS (
@@ -73,10 +80,11 @@ RETURNS void LANGUAGE sql AS $$
         FROM e JOIN video_sources v ON v.episode_id = e.id
         GROUP BY 1, 2
     ), d AS (
-        SELECT anime_id, sum(episodes) AS episodes, sum(inactive) AS inactive, sum(playable) AS playable
-        FROM (SELECT anime_id, sign AS episodes, CASE WHEN is_active THEN 0 ELSE sign END AS inactive, 0 AS playable FROM e
+        SELECT x.anime_id, sum(x.episodes) AS episodes, sum(x.inactive) AS inactive, sum(x.playable) AS playable
+        FROM (SELECT e.anime_id, e.sign AS episodes, CASE WHEN e.is_active THEN 0 ELSE e.sign END AS inactive, 0 AS playable
+              FROM e
               UNION ALL
-              SELECT anime_id, 0, 0, playable FROM v) x
+              SELECT v.anime_id, 0, 0, v.playable FROM v) x
         GROUP BY 1
     ), s AS (
         UPDATE anime_stats s SET episodes = s.episodes + d.episodes, inactive_episodes = s.inactive_episodes + d.inactive,
@@ -84,35 +92,35 @@ RETURNS void LANGUAGE sql AS $$
         FROM d WHERE s.anime_id = d.anime_id AND (d.episodes, d.inactive, d.playable) <> (0, 0, 0)
     )
     INSERT INTO anime_source_counts AS c (anime_id, source_name, sources)
-    SELECT anime_id, source_name, sources FROM v WHERE sources <> 0
-    ON CONFLICT (anime_id, source_name) DO UPDATE SET sources = c.sources + excluded.sources
-$$;
+    SELECT v.anime_id, v.source_name, v.sources FROM v WHERE v.sources <> 0
+    ON CONFLICT (anime_id, source_name) DO UPDATE SET sources = c.sources + excluded.sources;
+END $$;
 -- +goose StatementEnd
 
 -- catalog_count_sources adds what sources count for the anime of their
--- episodes, times their signs. The episodes are locked (FOR SHARE) so
--- that a concurrent change of one's anime or activity, which counts the
--- sources it finds, waits for these to be committed or sees them counted
--- under its new values.
+-- episodes. It locks the episodes (FOR SHARE), so that a concurrent change
+-- of an episode's anime or activity, which counts the sources it finds,
+-- waits for the ones counted here to be committed, or is seen here.
 -- +goose StatementBegin
 CREATE FUNCTION catalog_count_sources(episode_ids UUID[], names TEXT[], active BOOLEAN[], signs INTEGER[])
-RETURNS void LANGUAGE sql AS $$
+RETURNS void LANGUAGE plpgsql SET enable_seqscan = off AS $$
+BEGIN
     WITH v AS (
         SELECT * FROM unnest(episode_ids, names, active, signs) AS v (episode_id, source_name, is_active, sign)
     ), e AS (
-        SELECT id, anime_id, is_active FROM episodes WHERE id IN (SELECT episode_id FROM v) FOR SHARE
+        SELECT e.id, e.anime_id, e.is_active FROM episodes e WHERE e.id = ANY (episode_ids) FOR SHARE
     ), d AS (
         SELECT e.anime_id, v.source_name, v.sign, v.is_active AND e.is_active AS playable
         FROM v JOIN e ON e.id = v.episode_id
     ), s AS (
         UPDATE anime_stats s SET playable = s.playable + p.n
-        FROM (SELECT anime_id, sum(sign) AS n FROM d WHERE playable GROUP BY 1) p
+        FROM (SELECT d.anime_id, sum(d.sign) AS n FROM d WHERE d.playable GROUP BY 1) p
         WHERE s.anime_id = p.anime_id AND p.n <> 0
     )
     INSERT INTO anime_source_counts AS c (anime_id, source_name, sources)
-    SELECT anime_id, source_name, sum(sign) FROM d GROUP BY 1, 2 HAVING sum(sign) <> 0
-    ON CONFLICT (anime_id, source_name) DO UPDATE SET sources = c.sources + excluded.sources
-$$;
+    SELECT d.anime_id, d.source_name, sum(d.sign) FROM d GROUP BY 1, 2 HAVING sum(d.sign) <> 0
+    ON CONFLICT (anime_id, source_name) DO UPDATE SET sources = c.sources + excluded.sources;
+END $$;
 -- +goose StatementEnd
 
 -- +goose StatementBegin
@@ -121,7 +129,7 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO anime_stats (anime_id, is_active) VALUES (NEW.id, NEW.is_active);
     ELSE
-        UPDATE anime_stats SET is_active = NEW.is_active WHERE anime_id = NEW.id;
+        EXECUTE 'UPDATE anime_stats SET is_active = $1 WHERE anime_id = $2' USING NEW.is_active, NEW.id;
     END IF;
     RETURN NULL;
 END $$;
@@ -144,10 +152,9 @@ DECLARE
     signs INTEGER[];
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        UPDATE anime_stats s SET episodes = s.episodes + d.n, inactive_episodes = s.inactive_episodes + d.inactive
-        FROM (SELECT anime_id, count(*) AS n, count(*) FILTER (WHERE NOT is_active) AS inactive
-              FROM new_rows GROUP BY anime_id) d
-        WHERE s.anime_id = d.anime_id;
+        SELECT array_agg(anime_id), array_agg(id), array_agg(is_active), array_agg(1)
+        INTO anime_ids, ids, active, signs FROM new_rows;
+        PERFORM catalog_count_episodes(anime_ids, ids, active, signs);
         RETURN NULL;
     ELSIF TG_OP = 'DELETE' THEN
         PERFORM catalog_count_episodes(ARRAY[OLD.anime_id], ARRAY[OLD.id], ARRAY[OLD.is_active], ARRAY[-1]);
