@@ -130,7 +130,8 @@ func (s *Store) UpdateAnime(ctx context.Context, id string, p domain.AnimePatch,
 		}
 		out, err = scanAnime(tx.QueryRow(ctx, `
 			UPDATE anime AS a SET title = $2, slug = $3, description = $4, year = $5, status = $6, poster = $7,
-				is_active = $8, title_key = coalesce($9, title_key), search_text = coalesce($10, search_text), admin_modified = true, updated_at = $11
+				is_active = $8, title_key = coalesce($9, title_key), search_text = coalesce($10, search_text),
+				admin_modified = true, updated_at = $11
 			WHERE a.id = $1
 			RETURNING `+animeColumns,
 			id, out.Title, out.Slug, out.Description, out.Year, out.Status, out.Poster, out.Active,
