@@ -120,11 +120,17 @@ func summary(eps []domain.EpisodeWithSources) []string {
 	for _, e := range eps {
 		s := fmt.Sprintf("%s#%d", e.Episode.SourceEpisodeID, e.Episode.Number)
 		for _, v := range e.Sources {
-			s += fmt.Sprintf(" %s:%d", strings.Replace(strings.TrimPrefix(v.URL, "https://"), ".example", "", 1), v.Priority)
+			s += " " + sourceSummary(v)
 		}
 		out = append(out, s)
 	}
 	return out
+}
+
+// sourceSummary shows a source as "kodik/1:0": its URL's host name and
+// path, and its priority.
+func sourceSummary(v domain.VideoSource) string {
+	return fmt.Sprintf("%s:%d", strings.Replace(strings.TrimPrefix(v.URL, "https://"), ".example", "", 1), v.Priority)
 }
 
 func wantEpisodes(t *testing.T, s domain.Store, animeID string, want ...string) {

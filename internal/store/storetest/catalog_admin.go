@@ -13,6 +13,8 @@ func testCatalogAdmin(t *testing.T, open Opener) {
 	t.Run("anime list", func(t *testing.T) { testAdminAnimeList(t, open) })
 	t.Run("create anime", func(t *testing.T) { testCreateAnime(t, open) })
 	t.Run("update anime", func(t *testing.T) { testUpdateAnime(t, open) })
+	t.Run("episodes", func(t *testing.T) { testAdminEpisodes(t, open) })
+	t.Run("video sources", func(t *testing.T) { testAdminVideos(t, open) })
 }
 
 // editAudit is the audit entry an editor's change starts with.
