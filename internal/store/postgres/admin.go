@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,13 +14,17 @@ import (
 	"github.com/anirohi/anirohi-api/internal/domain"
 )
 
-// writeAudit inserts the entry, completed with its changes and time.
+// writeAudit inserts the entry, completed with its changes (added to what
+// it holds, such as a reason) and time.
 func writeAudit(ctx context.Context, tx pgx.Tx, a *domain.AuditEntry, changes map[string]any, now time.Time) error {
 	if a == nil {
 		return nil
 	}
-	a.Changes, a.CreatedAt = changes, now
-	data, err := json.Marshal(changes)
+	all := make(map[string]any, len(a.Changes)+len(changes))
+	maps.Copy(all, a.Changes)
+	maps.Copy(all, changes)
+	a.Changes, a.CreatedAt = all, now
+	data, err := json.Marshal(all)
 	if err != nil {
 		return err
 	}
@@ -89,16 +95,33 @@ func (s *Store) RevokeRole(ctx context.Context, userID int64, code string, now t
 		`DELETE FROM user_roles WHERE user_id = $1 AND role_id = $2 AND $3::timestamptz IS NOT NULL`)
 }
 
-// AuditLog implements domain.AdminStore.
+// AuditLog implements domain.AdminStore. Only the filters that are set
+// are in the query, so that each is served by its index.
 func (s *Store) AuditLog(ctx context.Context, q domain.AuditQuery) ([]domain.AuditEntry, int, error) {
-	const where = `WHERE ($1::bigint = 0 OR actor_id = $1) AND ($2::text = '' OR action = $2)`
+	var where []string
+	var args []any
+	filter := func(col string, v any, set bool) {
+		if set {
+			args = append(args, v)
+			where = append(where, col+" = $"+strconv.Itoa(len(args)))
+		}
+	}
+	filter("actor_id", q.ActorID, q.ActorID != 0)
+	filter("action", q.Action, q.Action != "")
+	filter("target_type", q.TargetType, q.TargetType != "")
+	filter("target_id", q.TargetID, q.TargetID != "")
+	cond := ""
+	if len(where) > 0 {
+		cond = "WHERE " + strings.Join(where, " AND ")
+	}
 	var total int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM audit_log `+where, q.ActorID, q.Action).Scan(&total); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM audit_log `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("audit log: %w", mapErr(err))
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT id, coalesce(actor_id, 0), action, target_type, target_id, changes, trace_id, created_at
-		FROM audit_log `+where+` ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4`, q.ActorID, q.Action, q.Limit, q.Offset)
+		FROM audit_log `+cond+` ORDER BY created_at DESC, id DESC
+		LIMIT `+strconv.Itoa(q.Limit)+` OFFSET `+strconv.Itoa(q.Offset), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("audit log: %w", mapErr(err))
 	}

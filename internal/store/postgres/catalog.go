@@ -17,11 +17,34 @@ const animeColumns = `a.id, a.title, a.slug, a.description, a.year, a.status, a.
 
 func scanAnime(row pgx.Row) (domain.Anime, error) {
 	var a domain.Anime
-	err := row.Scan(&a.ID, &a.Title, &a.Slug, &a.Description, &a.Year, &a.Status, &a.Poster, &a.SourceName, &a.SourceID,
-		&a.Genres, &a.AlternativeTitles, &a.Active, &a.AdminModified, &a.CreatedAt, &a.UpdatedAt)
+	err := row.Scan(animeDest(&a)...)
+	return fixAnime(a), mapErr(err)
+}
+
+// animeDest are the scan destinations of animeColumns.
+func animeDest(a *domain.Anime) []any {
+	return []any{&a.ID, &a.Title, &a.Slug, &a.Description, &a.Year, &a.Status, &a.Poster, &a.SourceName, &a.SourceID,
+		&a.Genres, &a.AlternativeTitles, &a.Active, &a.AdminModified, &a.CreatedAt, &a.UpdatedAt}
+}
+
+// fixAnime returns a scanned anime with empty rather than nil lists and
+// times in UTC.
+func fixAnime(a domain.Anime) domain.Anime {
 	a.Genres, a.AlternativeTitles = nonNil(a.Genres), nonNil(a.AlternativeTitles)
 	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
-	return a, mapErr(err)
+	return a
+}
+
+// collectAnime appends the anime of rows (animeColumns) to list.
+func collectAnime(rows pgx.Rows, list *[]domain.Anime) error {
+	for rows.Next() {
+		a, err := scanAnime(rows)
+		if err != nil {
+			return err
+		}
+		*list = append(*list, a)
+	}
+	return rows.Err()
 }
 
 func nonNil(l []string) []string {
@@ -46,49 +69,84 @@ func (s *Store) AnimeBySlug(ctx context.Context, slug string) (domain.Anime, err
 // the trigram index (from three characters on; shorter ones scan); titles
 // order byte-wise (COLLATE "C"), as on SQLite.
 func (s *Store) AnimeList(ctx context.Context, q domain.AnimeQuery) ([]domain.Anime, int, error) {
-	var args []any
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	where := []string{"true"}
+	f := &animeFilter{}
 	if q.ActiveOnly {
-		where = append(where, "a.is_active")
+		f.add("a.is_active")
 	}
 	if q.Year != nil {
-		where = append(where, "a.year = "+arg(*q.Year))
+		f.add("a.year = " + f.arg(*q.Year))
 	}
 	if q.Status != "" {
-		where = append(where, "a.status = "+arg(q.Status))
+		f.add("a.status = " + f.arg(q.Status))
 	}
 	if q.GenreKey != "" {
-		where = append(where, "a.id IN (SELECT anime_id FROM anime_genres WHERE genre_key = "+arg(q.GenreKey)+")")
+		f.add("a.id IN (SELECT anime_id FROM anime_genres WHERE genre_key = " + f.arg(q.GenreKey) + ")")
 	}
-	if q.Search != "" {
-		where = append(where, "a.search_text LIKE "+arg("%"+likeEscaper.Replace(q.Search)+"%"))
-	}
-	condArgs := args // the order's parameter follows
+	f.search(q.Search)
+	n := len(f.args) // the order's parameter follows
 	order := `a.title_key COLLATE "C", a.id`
 	if q.Search != "" {
-		p := arg(q.Search)
+		p := f.arg(q.Search)
 		order = `CASE WHEN strpos(a.search_text, chr(10) || ` + p + ` || chr(10)) > 0 THEN 0
 			WHEN strpos(a.search_text, chr(10) || ` + p + `) > 0 THEN 1
 			WHEN strpos(a.search_text, ' ' || ` + p + `) > 0 THEN 2 ELSE 3 END, ` + order
 	}
-	cond := strings.Join(where, " AND ")
-	// Planned for the values at hand every time (QueryExecModeExec): a plan
-	// made once for any genre or search would walk the whole catalog for a
-	// rare one.
-	var total int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM anime a WHERE `+cond, append([]any{pgx.QueryExecModeExec}, condArgs...)...).
-		Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count anime: %w", mapErr(err))
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+animeColumns+` FROM anime a WHERE `+cond+` ORDER BY `+order+
-		` LIMIT `+strconv.Itoa(q.Limit)+` OFFSET `+strconv.Itoa(q.Skip), append([]any{pgx.QueryExecModeExec}, args...)...)
+	list, total, err := s.pageAnime(ctx, f, n, order, q.Limit, q.Skip)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list anime: %w", mapErr(err))
+		return nil, 0, fmt.Errorf("list anime: %w", err)
+	}
+	return list, total, nil
+}
+
+// animeFilter is the condition of a list of anime (aliased a), with its
+// parameters.
+type animeFilter struct {
+	where []string
+	args  []any
+}
+
+// arg adds a parameter and returns its placeholder.
+func (f *animeFilter) arg(v any) string {
+	f.args = append(f.args, v)
+	return "$" + strconv.Itoa(len(f.args))
+}
+
+func (f *animeFilter) add(cond string) { f.where = append(f.where, cond) }
+
+// search keeps the anime whose search text holds s, a literal substring
+// (none for "").
+func (f *animeFilter) search(s string) {
+	if s != "" {
+		f.add("a.search_text LIKE " + f.arg("%"+likeEscaper.Replace(s)+"%"))
+	}
+}
+
+func (f *animeFilter) cond() string {
+	if len(f.where) == 0 {
+		return "true"
+	}
+	return strings.Join(f.where, " AND ")
+}
+
+// pageAnime returns a page of the anime f keeps, in order, and how many it
+// keeps; the first n parameters are the condition's, the others the
+// order's. Planned for the values at hand every time (QueryExecModeExec):
+// a plan made once for any genre or search would walk the whole catalog
+// for a rare one.
+func (s *Store) pageAnime(ctx context.Context, f *animeFilter, n int, order string, limit, offset int) ([]domain.Anime, int, error) {
+	var total int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM anime a WHERE `+f.cond(), append([]any{pgx.QueryExecModeExec}, f.args[:n]...)...).
+		Scan(&total); err != nil {
+		return nil, 0, mapErr(err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+animeColumns+` FROM anime a WHERE `+f.cond()+` ORDER BY `+order+
+		` LIMIT `+strconv.Itoa(limit)+` OFFSET `+strconv.Itoa(offset), append([]any{pgx.QueryExecModeExec}, f.args...)...)
+	if err != nil {
+		return nil, 0, mapErr(err)
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Anime, error) { return scanAnime(r) })
 	if err != nil {
-		return nil, 0, fmt.Errorf("list anime: %w", mapErr(err))
+		return nil, 0, mapErr(err)
 	}
 	return nonNilList(list), total, nil
 }
@@ -111,8 +169,7 @@ func (s *Store) Episodes(ctx context.Context, animeID string) ([]domain.EpisodeW
 		return out, nil
 	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT e.id, e.anime_id, e.number, e.title, e.source_episode_id, e.is_active, e.admin_modified, e.created_at, e.updated_at,
-			v.id, v.type, v.url, v.source_name, v.priority, v.is_active, v.admin_modified, v.created_at, v.updated_at
+		SELECT `+episodeColumns+`, v.id, v.type, v.url, v.source_name, v.priority, v.is_active, v.admin_modified, v.created_at, v.updated_at
 		FROM episodes e LEFT JOIN video_sources v ON v.episode_id = e.id AND v.is_active
 		WHERE e.anime_id = $1 AND e.is_active
 		ORDER BY e.number, e.id, v.priority DESC, v.id`, animeID)
@@ -128,9 +185,8 @@ func (s *Store) Episodes(ctx context.Context, animeID string) ([]domain.EpisodeW
 			Active, AdminModified     *bool
 			CreatedAt, UpdatedAt      pgtype.Timestamptz
 		}
-		if err := rows.Scan(&e.ID, &e.AnimeID, &e.Number, &e.Title, &e.SourceEpisodeID, &e.Active, &e.AdminModified,
-			&e.CreatedAt, &e.UpdatedAt, &v.ID, &v.Type, &v.URL, &v.SourceName, &v.Priority, &v.Active, &v.AdminModified,
-			&v.CreatedAt, &v.UpdatedAt); err != nil {
+		if err := rows.Scan(append(episodeDest(&e), &v.ID, &v.Type, &v.URL, &v.SourceName, &v.Priority, &v.Active,
+			&v.AdminModified, &v.CreatedAt, &v.UpdatedAt)...); err != nil {
 			return nil, fmt.Errorf("list episodes: %w", mapErr(err))
 		}
 		e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()

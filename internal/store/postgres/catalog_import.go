@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -24,13 +25,10 @@ const importAttempts = 3
 // import sends no write batch, so its transaction commits without a flush.
 func (s *Store) ImportAnime(ctx context.Context, a domain.AnimeImport, now time.Time) (domain.ImportCounts, error) {
 	var c domain.ImportCounts
-	var err error
-	for range importAttempts {
+	err := retried(func() (err error) {
 		c, err = s.importAnime(ctx, a, now)
-		if domain.KindOf(err) != domain.KindConflict {
-			break
-		}
-	}
+		return err
+	})
 	if err != nil {
 		return domain.ImportCounts{}, fmt.Errorf("import anime: %w", err)
 	}
@@ -47,27 +45,11 @@ func (s *Store) importAnime(ctx context.Context, a domain.AnimeImport, now time.
 		count := func(row pgx.Row) error { return row.Scan(&c.AnimeWritten) }
 		switch insert, update := catalogdiff.AnimeWrite(f, stored); {
 		case insert:
-			slug, err := st.slug, error(nil)
-			if slug == "" {
-				slug, err = freeSlug(ctx, tx, a.SlugBase)
-			}
+			slug, err := newSlug(ctx, tx, st, a.SlugBase, false)
 			if err != nil {
 				return err
 			}
-			b.Queue(`
-				WITH a AS (
-					INSERT INTO anime (id, title, slug, description, year, status, poster, source_name, source_id, genres,
-						alternative_titles, title_key, search_text, created_at, updated_at)
-					VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)
-					RETURNING id, slug
-				), s AS (
-					INSERT INTO anime_slugs (slug, anime_id, created_at) SELECT slug, id, $14 FROM a
-				), g AS (
-					INSERT INTO anime_genres (genre_key, anime_id) SELECT DISTINCT k, a.id FROM a, unnest($15::text[]) k
-				)
-				SELECT count(*) FROM a`,
-				id, f.Title, slug, f.Description, f.Year, f.Status, f.Poster, a.SourceName, a.SourceID, f.Genres,
-				f.AlternativeTitles, f.TitleKey, f.SearchText, now, nonNil(a.GenreKeys)).QueryRow(count)
+			queueInsertAnime(b, a, f, slug, false, now).QueryRow(count)
 		case update:
 			id = stored.ID
 			// The condition protects a row an editor changed since it was read.
@@ -99,6 +81,64 @@ func (s *Store) importAnime(ctx context.Context, a domain.AnimeImport, now time.
 		return nil
 	})
 	return c, mapErr(err)
+}
+
+// retried runs fn until it succeeds or fails other than by losing a race,
+// at most importAttempts times. A race is lost to a transaction that wrote
+// a key first (a unique violation) or that waits for rows this one holds
+// while holding rows it waits for (a deadlock: an editor's change across
+// two anime meeting an import of one of them, on their counts).
+func retried(fn func() error) error {
+	var err error
+	for range importAttempts {
+		var pe *pgconn.PgError
+		if err = fn(); !errors.As(err, &pe) || pe.Code != "23505" && pe.Code != "40P01" {
+			break
+		}
+	}
+	return err
+}
+
+// uniqueViolation returns the name of the unique constraint err violates,
+// "" when it is no such error.
+func uniqueViolation(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return pe.ConstraintName
+	}
+	return ""
+}
+
+// queueInsertAnime adds to b the insert of a new anime of fields f with its
+// slug and genres; its row counts the anime written.
+func queueInsertAnime(b *pgx.Batch, a domain.AnimeImport, f catalogdiff.Fields, slug string, adminModified bool, now time.Time) *pgx.QueuedQuery {
+	return b.Queue(`
+		WITH a AS (
+			INSERT INTO anime (id, title, slug, description, year, status, poster, source_name, source_id, genres,
+				alternative_titles, title_key, search_text, admin_modified, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+			RETURNING id, slug
+		), s AS (
+			INSERT INTO anime_slugs (slug, anime_id, created_at) SELECT slug, id, $15 FROM a
+		), g AS (
+			INSERT INTO anime_genres (genre_key, anime_id) SELECT DISTINCT k, a.id FROM a, unnest($16::text[]) k
+		)
+		SELECT count(*) FROM a`,
+		a.NewID, f.Title, slug, f.Description, f.Year, f.Status, f.Poster, a.SourceName, a.SourceID, f.Genres,
+		f.AlternativeTitles, f.TitleKey, f.SearchText, adminModified, now, nonNil(a.GenreKeys))
+}
+
+// newSlug returns the slug of a new anime: base itself when exact (else
+// KindConflict when any anime has or had it), otherwise the first free of
+// base, base-1, … (st holds the first candidates' answer).
+func newSlug(ctx context.Context, tx pgx.Tx, st stored, base string, exact bool) (string, error) {
+	switch {
+	case exact && st.slug != base:
+		return "", slugTaken(base)
+	case st.slug != "":
+		return st.slug, nil
+	}
+	return freeSlug(ctx, tx, base)
 }
 
 // sendBatch runs b, if it holds anything.
@@ -266,7 +306,17 @@ const upsertSources = `
 // ImportEpisodes implements domain.CatalogStore.
 func (s *Store) ImportEpisodes(ctx context.Context, sourceName, animeSourceID string, eps []domain.EpisodeImport, now time.Time) (domain.ImportCounts, error) {
 	var c domain.ImportCounts
-	err := s.beginRead(ctx, sourceName, animeSourceID, true, "", func(tx pgx.Tx, st stored) error {
+	err := retried(func() error {
+		return s.importEpisodes(ctx, sourceName, animeSourceID, eps, now, &c)
+	})
+	if err != nil {
+		return domain.ImportCounts{}, fmt.Errorf("import episodes: %w", err)
+	}
+	return c, nil
+}
+
+func (s *Store) importEpisodes(ctx context.Context, sourceName, animeSourceID string, eps []domain.EpisodeImport, now time.Time, c *domain.ImportCounts) error {
+	return s.beginRead(ctx, sourceName, animeSourceID, true, "", func(tx pgx.Tx, st stored) error {
 		if st.anime == nil {
 			return domain.E(domain.KindNotFound, "Anime not found: "+sourceName+"/"+animeSourceID)
 		}
@@ -276,19 +326,23 @@ func (s *Store) ImportEpisodes(ctx context.Context, sourceName, animeSourceID st
 		if err := sendBatch(ctx, tx, b); err != nil {
 			return err
 		}
-		c = w.Counts(n.episodes, n.sources)
+		*c = w.Counts(n.episodes, n.sources)
 		return nil
 	})
-	if err != nil {
-		return domain.ImportCounts{}, fmt.Errorf("import episodes: %w", err)
-	}
-	return c, nil
 }
 
 // ImportVideo implements domain.CatalogStore.
 func (s *Store) ImportVideo(ctx context.Context, sourceName, sourceEpisodeID, animeSourceID string, v domain.VideoImport, now time.Time) (domain.ImportCounts, error) {
 	var c domain.ImportCounts
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := retried(func() error { return s.importVideo(ctx, sourceName, sourceEpisodeID, animeSourceID, v, now, &c) })
+	if err != nil {
+		return domain.ImportCounts{}, fmt.Errorf("import video: %w", err)
+	}
+	return c, nil
+}
+
+func (s *Store) importVideo(ctx context.Context, sourceName, sourceEpisodeID, animeSourceID string, v domain.VideoImport, now time.Time, c *domain.ImportCounts) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `
 			SELECT a.id FROM episodes e JOIN anime a ON a.id = e.origin_anime_id
 			WHERE a.source_name = $1 AND e.source_episode_id = $2 AND ($3 = '' OR a.source_id = $3) LIMIT 2`,
@@ -309,11 +363,7 @@ func (s *Store) ImportVideo(ctx context.Context, sourceName, sourceEpisodeID, an
 			return mapErr(err)
 		}
 		n := int(ct.RowsAffected())
-		c = domain.ImportCounts{SourcesWritten: n, SourcesUnchanged: 1 - n}
+		*c = domain.ImportCounts{SourcesWritten: n, SourcesUnchanged: 1 - n}
 		return nil
 	})
-	if err != nil {
-		return domain.ImportCounts{}, fmt.Errorf("import video: %w", err)
-	}
-	return c, nil
 }

@@ -26,6 +26,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("export", func(t *testing.T) { testExport(t, open) })
 	t.Run("installation", func(t *testing.T) { testInstallationID(t, open) })
 	t.Run("catalog", func(t *testing.T) { testCatalog(t, open) })
+	t.Run("catalog admin", func(t *testing.T) { testCatalogAdmin(t, open) })
 }
 
 // now is a fixed instant with microseconds, the precision both engines keep.
