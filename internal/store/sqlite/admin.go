@@ -5,19 +5,24 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
 )
 
-// writeAudit inserts the entry, completed with its changes and time.
+// writeAudit inserts the entry, completed with its changes (added to what
+// it holds, such as a reason) and time.
 func writeAudit(ctx context.Context, tx *sql.Tx, a *domain.AuditEntry, changes map[string]any, now time.Time) error {
 	if a == nil {
 		return nil
 	}
-	a.Changes, a.CreatedAt = changes, now
-	data, err := json.Marshal(changes)
+	all := make(map[string]any, len(a.Changes)+len(changes))
+	maps.Copy(all, a.Changes)
+	maps.Copy(all, changes)
+	a.Changes, a.CreatedAt = all, now
+	data, err := json.Marshal(all)
 	if err != nil {
 		return err
 	}
@@ -107,16 +112,27 @@ func (s *Store) RevokeRole(ctx context.Context, userID int64, code string, now t
 	return s.changeRole(ctx, userID, code, now, audit, `DELETE FROM user_roles WHERE user_id = ?1 AND role_id = ?2 AND ?3 = ?3`)
 }
 
-// AuditLog implements domain.AdminStore.
+// AuditLog implements domain.AdminStore. Only the filters that are set
+// are in the query, so that each is served by its index.
 func (s *Store) AuditLog(ctx context.Context, q domain.AuditQuery) ([]domain.AuditEntry, int, error) {
-	const where = `WHERE (?1 = 0 OR actor_id = ?1) AND (?2 = '' OR action = ?2)`
+	where, args := []string{"1"}, []any{}
+	filter := func(col string, v any, set bool) {
+		if set {
+			where, args = append(where, col+" = ?"), append(args, v)
+		}
+	}
+	filter("actor_id", q.ActorID, q.ActorID != 0)
+	filter("action", q.Action, q.Action != "")
+	filter("target_type", q.TargetType, q.TargetType != "")
+	filter("target_id", q.TargetID, q.TargetID != "")
+	cond := strings.Join(where, " AND ")
 	var total int
-	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM audit_log `+where, q.ActorID, q.Action).Scan(&total); err != nil {
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM audit_log WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("audit log: %w", mapErr(err))
 	}
 	rows, err := s.read.QueryContext(ctx, `
 		SELECT id, coalesce(actor_id, 0), action, target_type, target_id, changes, trace_id, created_at
-		FROM audit_log `+where+` ORDER BY created_at DESC, id DESC LIMIT ?3 OFFSET ?4`, q.ActorID, q.Action, q.Limit, q.Offset)
+		FROM audit_log WHERE `+cond+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, append(args, q.Limit, q.Offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("audit log: %w", mapErr(err))
 	}

@@ -52,45 +52,80 @@ func (s *Store) AnimeBySlug(ctx context.Context, slug string) (domain.Anime, err
 	return a, nil
 }
 
-// AnimeList implements domain.CatalogStore. A search is a GLOB on the
-// trigram index: FTS5 is handed GLOB and LIKE patterns, but not a LIKE
-// with ESCAPE, which would scan every row.
+// AnimeList implements domain.CatalogStore.
 func (s *Store) AnimeList(ctx context.Context, q domain.AnimeQuery) ([]domain.Anime, int, error) {
-	where, args := []string{"1"}, []any{}
+	f := &animeFilter{}
 	if q.ActiveOnly {
-		where = append(where, "a.is_active = 1")
+		f.add("a.is_active = 1")
 	}
 	if q.Year != nil {
-		where, args = append(where, "a.year = ?"), append(args, *q.Year)
+		f.add("a.year = ?", *q.Year)
 	}
 	if q.Status != "" {
-		where, args = append(where, "a.status = ?"), append(args, q.Status)
+		f.add("a.status = ?", q.Status)
 	}
 	if q.GenreKey != "" {
-		where, args = append(where, "a.id IN (SELECT anime_id FROM anime_genres WHERE genre_key = ?)"), append(args, q.GenreKey)
+		f.add("a.id IN (SELECT anime_id FROM anime_genres WHERE genre_key = ?)", q.GenreKey)
 	}
+	f.search(q.Search)
 	order, orderArgs := "a.title_key, a.id", []any{}
 	if q.Search != "" {
-		where = append(where, "a.rowid IN (SELECT rowid FROM anime_fts WHERE search_text GLOB ?)")
-		args = append(args, "*"+globEscaper.Replace(q.Search)+"*")
 		order = `CASE WHEN instr(a.search_text, char(10) || ? || char(10)) > 0 THEN 0
 			WHEN instr(a.search_text, char(10) || ?) > 0 THEN 1
 			WHEN instr(a.search_text, ' ' || ?) > 0 THEN 2 ELSE 3 END, a.title_key, a.id`
 		orderArgs = []any{q.Search, q.Search, q.Search}
 	}
-	cond := strings.Join(where, " AND ")
-	var total int
-	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM anime a WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count anime: %w", mapErr(err))
-	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+animeColumns+` FROM anime a WHERE `+cond+`
-		ORDER BY `+order+` LIMIT ? OFFSET ?`, append(append(args, orderArgs...), q.Limit, q.Skip)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list anime: %w", mapErr(err))
-	}
-	list, _, err := collect(rows, q.Limit, scanAnime)
+	list, total, err := s.pageAnime(ctx, f, order, orderArgs, q.Limit, q.Skip)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list anime: %w", err)
+	}
+	return list, total, nil
+}
+
+// animeFilter is the condition of a list of anime (aliased a), with its
+// parameters.
+type animeFilter struct {
+	where []string
+	args  []any
+}
+
+func (f *animeFilter) add(cond string, args ...any) {
+	f.where, f.args = append(f.where, cond), append(f.args, args...)
+}
+
+// search keeps the anime whose search text holds s, a literal substring
+// (none for ""). It is a GLOB on the trigram index: FTS5 is handed GLOB
+// and LIKE patterns, but not a LIKE with ESCAPE, which would scan every
+// row.
+func (f *animeFilter) search(s string) {
+	if s != "" {
+		f.add("a.rowid IN (SELECT rowid FROM anime_fts WHERE search_text GLOB ?)", "*"+globEscaper.Replace(s)+"*")
+	}
+}
+
+func (f *animeFilter) cond() string {
+	if len(f.where) == 0 {
+		return "1"
+	}
+	return strings.Join(f.where, " AND ")
+}
+
+// pageAnime returns a page of the anime f keeps, in order (whose own
+// parameters are orderArgs), and how many it keeps.
+func (s *Store) pageAnime(ctx context.Context, f *animeFilter, order string, orderArgs []any, limit, offset int) ([]domain.Anime, int, error) {
+	var total int
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM anime a WHERE `+f.cond(), f.args...).Scan(&total); err != nil {
+		return nil, 0, mapErr(err)
+	}
+	args := append(append(append([]any{}, f.args...), orderArgs...), limit, offset)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+animeColumns+` FROM anime a WHERE `+f.cond()+`
+		ORDER BY `+order+` LIMIT ? OFFSET ?`, args...)
+	if err != nil {
+		return nil, 0, mapErr(err)
+	}
+	list, _, err := collect(rows, limit, scanAnime)
+	if err != nil {
+		return nil, 0, err
 	}
 	return list, total, nil
 }

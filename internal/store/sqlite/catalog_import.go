@@ -62,22 +62,32 @@ func storedAnime(ctx context.Context, tx *sql.Tx, sourceName, sourceID string) (
 }
 
 func insertAnime(ctx context.Context, tx *sql.Tx, a domain.AnimeImport, f catalogdiff.Fields, now time.Time) error {
-	slug, err := catalogdiff.FreeSlug(a.SlugBase, 0, func(cands []string) ([]string, error) {
+	slug, err := freeSlug(ctx, tx, a.SlugBase)
+	if err != nil {
+		return err
+	}
+	return insertAnimeRow(ctx, tx, a, f, slug, false, now)
+}
+
+// freeSlug returns the first of base, base-1, … that no anime has or had.
+func freeSlug(ctx context.Context, tx *sql.Tx, base string) (string, error) {
+	return catalogdiff.FreeSlug(base, 0, func(cands []string) ([]string, error) {
 		rows, err := tx.QueryContext(ctx, `SELECT slug FROM anime_slugs WHERE slug IN (SELECT value FROM json_each(?))`, jsonText(cands))
 		if err != nil {
 			return nil, mapErr(err)
 		}
 		return collectStrings(rows)
 	})
-	if err != nil {
-		return err
-	}
+}
+
+// insertAnimeRow inserts a new anime with its slug and genres.
+func insertAnimeRow(ctx context.Context, tx *sql.Tx, a domain.AnimeImport, f catalogdiff.Fields, slug string, adminModified bool, now time.Time) error {
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO anime (id, title, slug, description, year, status, poster, source_name, source_id, genres, alternative_titles,
-			title_key, search_text, created_at, updated_at)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)`,
+			title_key, search_text, admin_modified, created_at, updated_at)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)`,
 		a.NewID, f.Title, slug, f.Description, f.Year, f.Status, f.Poster, a.SourceName, a.SourceID,
-		jsonText(f.Genres), jsonText(f.AlternativeTitles), f.TitleKey, f.SearchText, ts(now)); err != nil {
+		jsonText(f.Genres), jsonText(f.AlternativeTitles), f.TitleKey, f.SearchText, adminModified, ts(now)); err != nil {
 		return mapErr(err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO anime_slugs (slug, anime_id, created_at) VALUES (?, ?, ?)`, slug, a.NewID, ts(now)); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
@@ -35,6 +36,9 @@ func afterCursor(col string, c domain.Cursor) (string, []any) {
 	}
 	return "(" + col + ", id) < (?, ?)", []any{ts(c.At), c.ID}
 }
+
+// maxList is the limit of collect for a list read whole.
+const maxList = math.MaxInt32
 
 // collect reads up to limit rows with scan and reports whether more follow
 // (the query asks for limit+1).

@@ -44,8 +44,10 @@ func (s *Store) UserAccess(ctx context.Context, userID int64) (domain.Access, er
 	return userAccess(ctx, s.read, userID)
 }
 
+// querier is a *sql.DB or a *sql.Tx.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 func userAccess(ctx context.Context, q querier, userID int64) (domain.Access, error) {
