@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,28 +12,6 @@ import (
 	"github.com/anirohi/anirohi-api/internal/domain"
 	"github.com/anirohi/anirohi-api/internal/platform/textnorm"
 )
-
-// CatalogEditor changes catalog rows as an editor will, directly in the
-// database: the contract of protected (admin-modified) rows, deactivated
-// anime, former slugs and moved episodes needs such rows before the store
-// has its editing methods. The engines implement it in their tests.
-type CatalogEditor interface {
-	// EditCatalogRow sets columns of the row with that id in table (anime,
-	// episodes or video_sources) and marks the row admin-modified. A new
-	// slug of an anime is also recorded among its slugs.
-	EditCatalogRow(ctx context.Context, table, id string, set map[string]any) error
-}
-
-func edit(t *testing.T, s domain.Store, table, id string, set map[string]any) {
-	t.Helper()
-	e, ok := s.(CatalogEditor)
-	if !ok {
-		t.Fatalf("%T does not implement storetest.CatalogEditor", s)
-	}
-	if err := e.EditCatalogRow(t.Context(), table, id, set); err != nil {
-		t.Fatalf("EditCatalogRow(%s %s, %v) error = %v", table, id, set, err)
-	}
-}
 
 const source = "shikimori"
 

@@ -16,9 +16,9 @@ func testCatalogEdited(t *testing.T, open Opener) {
 		a.Episodes = episodes(2, "kodik")
 		mustImport(t, s, a, now, domain.ImportCounts{AnimeWritten: 1, EpisodesWritten: 2, SourcesWritten: 2})
 		eps := mustEpisodes(t, s, a.NewID)
-		edit(t, s, "anime", a.NewID, map[string]any{"title": "Bleach (edited)"})
-		edit(t, s, "episodes", eps[0].Episode.ID, map[string]any{"number": 100})
-		edit(t, s, "video_sources", eps[1].Sources[0].ID, map[string]any{"priority": 50})
+		mustUpdateAnime(t, s, a.NewID, retitle("Bleach (edited)"), now)
+		mustUpdateEpisode(t, s, eps[0].Episode.ID, domain.EpisodePatch{Number: ptr(100)}, now)
+		mustUpdateVideo(t, s, eps[1].Sources[0].ID, domain.VideoPatch{Priority: ptr(50)}, now)
 
 		b := newAnime("1", "Bleach TV")
 		b.Episodes = episodes(3, "kodik", "aniboom")
@@ -41,7 +41,7 @@ func testCatalogEdited(t *testing.T, open Opener) {
 		mustImport(t, s, a, now, domain.ImportCounts{AnimeWritten: 1, EpisodesWritten: 2, SourcesWritten: 2})
 		mustImport(t, s, b, now, domain.ImportCounts{AnimeWritten: 1})
 		moved := mustEpisodes(t, s, a.NewID)[0].Episode.ID
-		edit(t, s, "episodes", moved, map[string]any{"anime_id": b.NewID})
+		mustAttach(t, s, moved, b.NewID, now)
 
 		a.Episodes = episodes(2, "kodik", "aniboom")
 		mustImport(t, s, a, now, domain.ImportCounts{AnimeUnchanged: 1, EpisodesUnchanged: 2, SourcesWritten: 2, SourcesUnchanged: 2})

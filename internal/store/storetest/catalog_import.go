@@ -174,7 +174,7 @@ func testCatalogImport(t *testing.T, open Opener) {
 		s := open(t)
 		a := newAnime("1", "Naruto")
 		mustImport(t, s, a, now, domain.ImportCounts{AnimeWritten: 1})
-		edit(t, s, "anime", a.NewID, map[string]any{"slug": "naruto-classic"})
+		mustUpdateAnime(t, s, a.NewID, domain.AnimePatch{Slug: ptr("naruto-classic")}, now)
 		if got := mustBySlug(t, s, "naruto"); got.ID != a.NewID || got.Slug != "naruto-classic" {
 			t.Errorf("AnimeBySlug(former slug) = %s with slug %q, want %s with its current slug naruto-classic", got.ID, got.Slug, a.NewID)
 		}

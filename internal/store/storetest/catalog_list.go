@@ -47,7 +47,7 @@ func testAnimeList(t *testing.T, open Opener) {
 		d := withGenres(newAnime("4", "Delta"), "Action")
 		d.Year, d.Status = ptr(2020), ptr(domain.AnimeOngoing)
 		importAll(t, s, a, b, c, d)
-		edit(t, s, "anime", d.NewID, map[string]any{"is_active": false})
+		mustUpdateAnime(t, s, d.NewID, domain.AnimePatch{Active: ptr(false)}, now)
 
 		wantTitles(t, s, domain.AnimeQuery{}, "Alpha", "Beta", "Delta", "Gamma")
 		wantTitles(t, s, domain.AnimeQuery{ActiveOnly: true}, "Alpha", "Beta", "Gamma")
@@ -105,7 +105,7 @@ func testAnimeSearch(t *testing.T, open Opener) {
 		a, b, c := withGenres(newAnime("1", "Titan One"), "Action"), withGenres(newAnime("2", "Titan Two"), "Drama"), newAnime("3", "Titan Three")
 		a.Year, b.Year, c.Year = ptr(2001), ptr(2001), ptr(2001)
 		importAll(t, s, a, b, c)
-		edit(t, s, "anime", c.NewID, map[string]any{"is_active": false})
+		mustUpdateAnime(t, s, c.NewID, domain.AnimePatch{Active: ptr(false)}, now)
 		wantTitles(t, s, domain.AnimeQuery{Search: "titan", ActiveOnly: true}, "Titan One", "Titan Two")
 		wantTitles(t, s, domain.AnimeQuery{Search: "titan"}, "Titan One", "Titan Three", "Titan Two")
 		wantTitles(t, s, domain.AnimeQuery{Search: "titan", GenreKey: "drama", Year: ptr(2001)}, "Titan Two")

@@ -16,7 +16,7 @@ func testCatalogRead(t *testing.T, open Opener) {
 		importAll(t, s, a)
 		_, err := s.AnimeBySlug(t.Context(), "nope")
 		wantError(t, "AnimeBySlug(unknown)", err, domain.KindNotFound, "Anime not found: nope")
-		edit(t, s, "anime", a.NewID, map[string]any{"slug": "kaiji-ultimate-survivor", "is_active": false})
+		mustUpdateAnime(t, s, a.NewID, domain.AnimePatch{Slug: ptr("kaiji-ultimate-survivor"), Active: ptr(false)}, now)
 		for _, slug := range []string{"kaiji", "kaiji-ultimate-survivor"} {
 			_, err := s.AnimeBySlug(t.Context(), slug)
 			wantError(t, "AnimeBySlug(inactive "+slug+")", err, domain.KindNotFound, "Anime not found: "+slug)
@@ -35,7 +35,7 @@ func testCatalogRead(t *testing.T, open Opener) {
 		mustImport(t, s, a, now, domain.ImportCounts{AnimeWritten: 1, EpisodesWritten: 5, SourcesWritten: 12})
 		eps := mustEpisodes(t, s, a.NewID)
 		edited := eps[1].Episode.ID
-		edit(t, s, "video_sources", eps[1].Sources[0].ID, map[string]any{"is_active": false})
+		mustUpdateVideo(t, s, eps[1].Sources[0].ID, domain.VideoPatch{Active: ptr(false)}, now)
 
 		eps = mustEpisodes(t, s, a.NewID)
 		if len(eps) != 4 || eps[0].Episode.SourceEpisodeID != "ep0" || eps[3].Episode.SourceEpisodeID != "ep4" {

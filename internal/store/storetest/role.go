@@ -10,6 +10,13 @@ import (
 
 var userPerms = []string{domain.PermLibraryDelete, domain.PermLibraryRead, domain.PermLibraryWrite, domain.PermUserRead, domain.PermUserWrite}
 
+// editorPerms are a user's and the catalog's, adminPerms an editor's and
+// admin access, each sorted.
+var (
+	editorPerms = append([]string{domain.PermCatalogRead, domain.PermCatalogWrite}, userPerms...)
+	adminPerms  = append([]string{domain.PermAdminAccess}, editorPerms...)
+)
+
 func testRoles(t *testing.T, open Opener) {
 	t.Run("seeded roles carry the seeded permissions", func(t *testing.T) {
 		t.Parallel()
@@ -23,8 +30,9 @@ func testRoles(t *testing.T, open Opener) {
 			got[r.Code] = r.Permissions
 		}
 		want := map[string][]string{
-			domain.RoleAdmin: append([]string{domain.PermAdminAccess}, userPerms...),
-			domain.RoleUser:  userPerms,
+			domain.RoleAdmin:  adminPerms,
+			domain.RoleEditor: editorPerms,
+			domain.RoleUser:   userPerms,
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("Roles() permissions mismatch (-want +got):\n%s", diff)
@@ -40,9 +48,11 @@ func testRoles(t *testing.T, open Opener) {
 		}{
 			{nil, domain.Access{Roles: []string{}, Permissions: []string{}}},
 			{[]string{domain.RoleUser}, domain.Access{Roles: []string{domain.RoleUser}, Permissions: userPerms}},
-			{[]string{domain.RoleUser, domain.RoleAdmin}, domain.Access{
-				Roles:       []string{domain.RoleAdmin, domain.RoleUser},
-				Permissions: append([]string{domain.PermAdminAccess}, userPerms...),
+			{[]string{domain.RoleEditor}, domain.Access{Roles: []string{domain.RoleEditor}, Permissions: editorPerms}},
+			{[]string{domain.RoleUser, domain.RoleAdmin}, domain.Access{Roles: []string{domain.RoleAdmin, domain.RoleUser}, Permissions: adminPerms}},
+			{[]string{domain.RoleUser, domain.RoleEditor, domain.RoleAdmin}, domain.Access{
+				Roles:       []string{domain.RoleAdmin, domain.RoleEditor, domain.RoleUser},
+				Permissions: adminPerms,
 			}},
 		}
 		for _, tt := range tests {
