@@ -15,6 +15,7 @@ func testCatalogAdmin(t *testing.T, open Opener) {
 	t.Run("update anime", func(t *testing.T) { testUpdateAnime(t, open) })
 	t.Run("episodes", func(t *testing.T) { testAdminEpisodes(t, open) })
 	t.Run("video sources", func(t *testing.T) { testAdminVideos(t, open) })
+	t.Run("audit", func(t *testing.T) { testCatalogAudit(t, open) })
 }
 
 // editAudit is the audit entry an editor's change starts with.
