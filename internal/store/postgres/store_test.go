@@ -1,9 +1,11 @@
 package postgres_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
+	"github.com/anirohi/anirohi-api/internal/store/postgres"
 	"github.com/anirohi/anirohi-api/internal/store/postgres/pgtest"
 	"github.com/anirohi/anirohi-api/internal/store/storetest"
 )
@@ -16,4 +18,19 @@ func TestContract(t *testing.T) {
 func BenchmarkImportCatalog(b *testing.B) {
 	pgtest.URL(b)
 	storetest.BenchmarkImportCatalog(b, func(b *testing.B) domain.Store { return pgtest.Open(b) })
+}
+
+func BenchmarkCatalogDashboard(b *testing.B) {
+	pgtest.URL(b)
+	storetest.BenchmarkDashboard(b, func(b *testing.B) domain.Store { return analyzed{pgtest.Open(b)} })
+}
+
+// analyzed is a store that refreshes the planner's statistics on demand
+// (autovacuum may be off), as storetest.BenchmarkDashboard asks after its
+// load.
+type analyzed struct{ *postgres.Store }
+
+func (s analyzed) Analyze(ctx context.Context) error {
+	_, err := s.Pool().Exec(ctx, `ANALYZE`)
+	return err
 }

@@ -33,3 +33,7 @@ func openTest(t testing.TB) *sqlite.Store {
 func BenchmarkImportCatalog(b *testing.B) {
 	storetest.BenchmarkImportCatalog(b, func(b *testing.B) domain.Store { return openTest(b) })
 }
+
+func BenchmarkCatalogDashboard(b *testing.B) {
+	storetest.BenchmarkDashboard(b, func(b *testing.B) domain.Store { return openTest(b) })
+}

@@ -1,7 +1,10 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -77,4 +80,38 @@ func BenchmarkImportCatalog(b *testing.B, open func(b *testing.B) domain.Store) 
 		}
 		b.ReportMetric(float64(rows*n)/b.Elapsed().Seconds(), "rows/s")
 	})
+}
+
+// BenchmarkDashboard times the dashboard of a large catalog: once, before
+// the timing, it imports Catalog("d", n, 25, 2) (n is DASHBOARD_ANIME, or
+// 20,000: a million video sources) one anime at a time, as a bulk import
+// stores it. A store with an Analyze method (PostgreSQL's planner
+// statistics, with autovacuum off) is analysed after the load.
+func BenchmarkDashboard(b *testing.B, open func(b *testing.B) domain.Store) {
+	n := 20000
+	if v := os.Getenv("DASHBOARD_ANIME"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			b.Fatalf("DASHBOARD_ANIME=%q: %v", v, err)
+		}
+	}
+	s := open(b)
+	cat := Catalog("d", n, 25, 2)
+	for i := range cat {
+		if _, err := s.ImportAnime(b.Context(), cat[i], now); err != nil {
+			b.Fatal(err)
+		}
+		cat[i] = domain.AnimeImport{} // what is stored need not be kept
+	}
+	if a, ok := s.(interface{ Analyze(context.Context) error }); ok {
+		if err := a.Analyze(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		d, err := s.Dashboard(b.Context())
+		if err != nil || d.TotalAnime != n || d.TotalSources != n*50 || len(d.RecentAnime) != 5 {
+			b.Fatalf("Dashboard() = %d anime, %d sources, %d recent, %v; want %d, %d, 5", d.TotalAnime, d.TotalSources, len(d.RecentAnime), err, n, n*50)
+		}
+	}
 }
