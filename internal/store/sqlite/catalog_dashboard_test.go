@@ -230,7 +230,7 @@ func TestDashboardTiming(t *testing.T) {
 			}
 		}
 	}
-	if _, err := s.write.ExecContext(t.Context(), `ANALYZE`); err != nil {
+	if err := s.Analyze(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	var times []time.Duration

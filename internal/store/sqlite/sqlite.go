@@ -120,6 +120,12 @@ func (s *Store) Ping(ctx context.Context) error {
 	return mapErr(s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one))
 }
 
+// Analyze refreshes the query planner's statistics.
+func (s *Store) Analyze(ctx context.Context) error {
+	_, err := s.write.ExecContext(ctx, `ANALYZE`)
+	return mapErr(err)
+}
+
 // Close releases both pools.
 func (s *Store) Close() {
 	s.read.Close()
