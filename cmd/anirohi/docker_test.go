@@ -79,7 +79,7 @@ func buildLikeDockerfile() (string, error) {
 // The footprint budget: binary size, and resident memory right after the
 // first /health (no password is hashed at start).
 const (
-	maxBinaryBytes = 25_000_000
+	maxBinaryBytes = 26_000_000 // 25.2 MB with the catalog editors (issue 18)
 	maxIdleRSSKiB  = 30 * 1024
 )
 

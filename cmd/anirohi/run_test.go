@@ -335,3 +335,37 @@ func TestDrainClosesConnectionsAndFailsReadiness(t *testing.T) {
 		}
 	}
 }
+
+func TestUsersGrantAndRevokeRole(t *testing.T) {
+	env := testEnv(t)
+	users := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(t.Context(), append([]string{"users"}, args...), envOf(env), strings.NewReader("a-strong-password\n"), &out, io.Discard)
+		return out.String(), err
+	}
+	if _, err := users("create-admin", "--email", "staff@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"grant-role", "--email", "Staff@example.com", "--role", "editor"}, "granted editor to Staff@example.com"},
+		{[]string{"grant-role", "--email", "staff@example.com", "--role", "editor"}, "already holds editor"},
+		{[]string{"revoke-role", "--email", "staff@example.com", "--role", "editor"}, "revoked editor from staff@example.com"},
+		{[]string{"revoke-role", "--email", "staff@example.com", "--role", "editor"}, "does not hold editor"},
+	} {
+		if out, err := users(c.args...); err != nil || !strings.Contains(out, c.want) {
+			t.Errorf("users %v = %q, %v; want %q", c.args, out, err, c.want)
+		}
+	}
+	if _, err := users("grant-role", "--email", "nobody@example.com", "--role", "editor"); err == nil || !strings.Contains(err.Error(), "no account") {
+		t.Errorf("unknown account = %v, want an error naming it", err)
+	}
+	if _, err := users("grant-role", "--email", "staff@example.com", "--role", "overlord"); err == nil || !strings.Contains(err.Error(), "Role not found") {
+		t.Errorf("unknown role = %v, want Role not found", err)
+	}
+	if _, err := users("grant-role", "--email", "staff@example.com"); err == nil {
+		t.Error("grant-role without --role accepted")
+	}
+}

@@ -14,30 +14,38 @@ import (
 	"github.com/anirohi/anirohi-api/internal/platform/logging"
 )
 
-const usersSynopsis = `users create-admin --email EMAIL
+const usersSynopsis = `users create-admin --email EMAIL | grant-role --email EMAIL --role ROLE | revoke-role --email EMAIL --role ROLE
 
-  Reads the password from standard input (one line). Creates the account
-  with the user and admin roles, or grants admin to an existing account
-  (its password unchanged). Running it again changes nothing.
+  create-admin  reads the password from standard input (one line); creates the
+                account with the user and admin roles, or grants admin to an
+                existing account (its password unchanged)
+  grant-role    gives an existing account a role (editor: may edit the catalog)
+  revoke-role   takes it away
+  Running any of them again changes nothing.
 `
 
 func usersCmd(ctx context.Context, args []string, env environ, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("users", usersSynopsis, stderr)
-	if len(args) == 0 || args[0] != "create-admin" {
+	if len(args) == 0 || args[0] != "create-admin" && args[0] != "grant-role" && args[0] != "revoke-role" {
 		fs.Usage()
 		return errUsage
 	}
-	email := fs.String("email", "", "the administrator's email address")
+	sub := args[0]
+	email := fs.String("email", "", "the account's email address")
+	role := fs.String("role", "", "grant-role, revoke-role: the role's code (user, editor, admin)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if *email == "" {
+	if *email == "" || sub != "create-admin" && *role == "" {
 		fs.Usage()
 		return errUsage
 	}
 	cfg, _, err := loadConfig(env.get)
 	if err != nil {
 		return err
+	}
+	if sub != "create-admin" {
+		return changeRole(ctx, cfg, *email, *role, sub == "grant-role", stdout, stderr)
 	}
 	pw, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -69,4 +77,44 @@ func usersCmd(ctx context.Context, args []string, env environ, stdin io.Reader, 
 		fmt.Fprintf(stdout, "%s is already an administrator\n", *email)
 	}
 	return nil
+}
+
+// changeRole grants or revokes a role of an existing account.
+func changeRole(ctx context.Context, cfg Config, email, role string, grant bool, stdout, stderr io.Writer) error {
+	store, err := openStore(ctx, cfg, nil, logging.Named(logging.New(stderr, slog.LevelWarn, nil), "anirohi"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	clock := systemClock{}
+	auth, err := newAuth(cfg, store, app.NewAccess(store, clock), clock, nil)
+	if err != nil {
+		return err
+	}
+	changed, err := auth.ChangeRoleByEmail(ctx, email, role, grant)
+	if e := domain.AsError(err); e != nil && e.Msg != "" {
+		return fmt.Errorf("%s", describeError(e))
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case !changed && grant:
+		fmt.Fprintf(stdout, "%s already holds %s\n", email, role)
+	case !changed:
+		fmt.Fprintf(stdout, "%s does not hold %s\n", email, role)
+	case grant:
+		fmt.Fprintf(stdout, "granted %s to %s\n", role, email)
+	default:
+		fmt.Fprintf(stdout, "revoked %s from %s\n", role, email)
+	}
+	return nil
+}
+
+// describeError is a domain error for a terminal.
+func describeError(e *domain.Error) string {
+	if len(e.Fields) > 0 {
+		return domain.DescribeFields(e.Fields)
+	}
+	return e.Msg
 }

@@ -109,3 +109,28 @@ func (a *Auth) EnsureAdmin(ctx context.Context, email, password string) (created
 		domain.RoleUser, domain.RoleAdmin)
 	return err == nil, err == nil, err
 }
+
+// ChangeRoleByEmail grants (grant true) or revokes a role of the account
+// of email, for the command line (audited with trace id "cli", no actor).
+// It reports whether anything changed.
+func (a *Auth) ChangeRoleByEmail(ctx context.Context, email, role string, grant bool) (bool, error) {
+	email, err := domain.NormalizeEmail(email)
+	if err != nil {
+		return false, err
+	}
+	u, err := a.store.UserByEmail(ctx, email)
+	if domain.KindOf(err) == domain.KindNotFound {
+		return false, domain.E(domain.KindNotFound, "no account has that email")
+	}
+	if err != nil {
+		return false, err
+	}
+	action, change := domain.ActionRoleRevoke, a.store.RevokeRole
+	if grant {
+		action, change = domain.ActionRoleGrant, a.store.GrantRole
+	}
+	entry := &domain.AuditEntry{Action: action, TargetType: domain.AuditTargetUser, TargetID: fmt.Sprint(u.ID), TraceID: "cli"}
+	changed, err := change(ctx, u.ID, role, a.clock.Now(), entry)
+	a.access.Invalidate(u.ID)
+	return changed, err
+}

@@ -15,6 +15,7 @@ type AuthStore interface {
 	domain.UserStore
 	domain.SessionStore
 	GrantRole(ctx context.Context, userID int64, code string, now time.Time, audit *domain.AuditEntry) (bool, error)
+	RevokeRole(ctx context.Context, userID int64, code string, now time.Time, audit *domain.AuditEntry) (bool, error)
 }
 
 // AuthConfig holds the token lifetimes.
