@@ -450,7 +450,9 @@ func TestSlowClientsCannotExhaustTheServer(t *testing.T) {
 	wg.Wait()
 	close(closed)
 	for d := range closed {
-		if d < 0 || d > 4*time.Second {
+		// Timed from before every dial: the 2 s read timeout, plus slack
+		// for a loaded 2-core machine (4.0 s was seen under CI load).
+		if d < 0 || d > 5*time.Second {
 			t.Errorf("a slow client was held %v: the read timeouts do not cut it off", d)
 			break
 		}

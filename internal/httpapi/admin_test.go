@@ -177,7 +177,8 @@ func TestAdminRolesAndUsers(t *testing.T) {
 		Permissions []string `json:"permissions"`
 	}
 	api.do(req{path: "/api/v1/admin/roles", token: admin.access}).wantStatus(t, 200).json(t, &roles)
-	if len(roles) != 2 || roles[0].Code != "admin" || len(roles[0].Permissions) != 6 || len(roles[1].Permissions) != 5 {
+	if len(roles) != 3 || roles[0].Code != "admin" || len(roles[0].Permissions) != 8 ||
+		roles[1].Code != "editor" || len(roles[1].Permissions) != 7 || len(roles[2].Permissions) != 5 {
 		t.Errorf("roles = %+v", roles)
 	}
 	var log pageResponse[auditResponse]
