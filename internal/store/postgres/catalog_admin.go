@@ -89,7 +89,7 @@ func (s *Store) createAnime(ctx context.Context, a domain.AnimeImport, exactSlug
 		if audit != nil && audit.TargetID == "" {
 			audit.TargetID = out.ID
 		}
-		return writeAudit(ctx, tx, audit, diff(nil, animeFields(out)), now)
+		return writeAudit(ctx, tx, audit, catalogdiff.Diff(nil, catalogdiff.AnimeValues(out)), now)
 	})
 	return out, err
 }
@@ -114,8 +114,8 @@ func (s *Store) UpdateAnime(ctx context.Context, id string, p domain.AnimePatch,
 		if err != nil {
 			return "", nil, notFound(err, animeNotFound)
 		}
-		out = patchAnime(old, p)
-		changes := diff(animeFields(old), animeFields(out))
+		out = catalogdiff.PatchAnime(old, p)
+		changes := catalogdiff.Diff(catalogdiff.AnimeValues(old), catalogdiff.AnimeValues(out))
 		if len(changes) == 0 {
 			return id, changes, nil
 		}
@@ -142,19 +142,6 @@ func (s *Store) UpdateAnime(ctx context.Context, id string, p domain.AnimePatch,
 		return domain.Anime{}, fmt.Errorf("update anime: %w", err)
 	}
 	return out, nil
-}
-
-// patchAnime returns a with the patch applied (not its names, which the
-// row keeps beside its title).
-func patchAnime(a domain.Anime, p domain.AnimePatch) domain.Anime {
-	set(&a.Title, p.Title)
-	set(&a.Slug, p.Slug)
-	change(&a.Description, p.Description)
-	change(&a.Year, p.Year)
-	change(&a.Status, p.Status)
-	change(&a.Poster, p.Poster)
-	set(&a.Active, p.Active)
-	return a
 }
 
 // claimSlug records slug among the anime's slugs (it may be a former one

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
+	"github.com/anirohi/anirohi-api/internal/store/catalogdiff"
 )
 
 const episodeNotFound = "Episode not found"
@@ -89,7 +90,7 @@ func (s *Store) CreateEpisode(ctx context.Context, e domain.NewEpisode, now time
 		if err != nil {
 			return "", nil, editErr(err, animeNotFound, "Episode already exists: "+e.SourceEpisodeID)
 		}
-		return out.ID, diff(nil, episodeFields(out.Episode)), nil
+		return out.ID, catalogdiff.Diff(nil, catalogdiff.EpisodeValues(out.Episode)), nil
 	})
 	if err != nil {
 		return domain.AdminEpisode{}, fmt.Errorf("create episode: %w", err)
@@ -100,9 +101,9 @@ func (s *Store) CreateEpisode(ctx context.Context, e domain.NewEpisode, now time
 // UpdateEpisode implements domain.CatalogAdminStore.
 func (s *Store) UpdateEpisode(ctx context.Context, id string, p domain.EpisodePatch, now time.Time, audit *domain.AuditEntry) (domain.AdminEpisode, error) {
 	out, err := s.changeEpisode(ctx, id, now, audit, func(e *domain.Episode) error {
-		set(&e.Number, p.Number)
-		change(&e.Title, p.Title)
-		set(&e.Active, p.Active)
+		catalogdiff.Set(&e.Number, p.Number)
+		catalogdiff.Change(&e.Title, p.Title)
+		catalogdiff.Set(&e.Active, p.Active)
 		return nil
 	})
 	if err != nil {
@@ -141,7 +142,7 @@ func (s *Store) changeEpisode(ctx context.Context, id string, now time.Time, aud
 		if err := patch(&out.Episode); err != nil {
 			return "", nil, err
 		}
-		changes := diff(episodeFields(old.Episode), episodeFields(out.Episode))
+		changes := catalogdiff.Diff(catalogdiff.EpisodeValues(old.Episode), catalogdiff.EpisodeValues(out.Episode))
 		if len(changes) == 0 {
 			return id, changes, nil
 		}

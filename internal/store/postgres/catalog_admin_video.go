@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
+	"github.com/anirohi/anirohi-api/internal/store/catalogdiff"
 )
 
 const videoNotFound = "Video source not found"
@@ -79,7 +80,7 @@ func (s *Store) CreateVideo(ctx context.Context, v domain.VideoSource, now time.
 		if err != nil {
 			return "", nil, editErr(err, episodeNotFound, videoTaken)
 		}
-		return out.ID, diff(nil, videoFields(out)), nil
+		return out.ID, catalogdiff.Diff(nil, catalogdiff.VideoValues(out)), nil
 	})
 	if err != nil {
 		return domain.VideoSource{}, fmt.Errorf("create video source: %w", err)
@@ -99,12 +100,12 @@ func (s *Store) UpdateVideo(ctx context.Context, id string, p domain.VideoPatch,
 			return "", nil, notFound(err, videoNotFound)
 		}
 		out = old
-		set(&out.Type, p.Type)
-		set(&out.URL, p.URL)
-		set(&out.SourceName, p.SourceName)
-		set(&out.Priority, p.Priority)
-		set(&out.Active, p.Active)
-		changes := diff(videoFields(old), videoFields(out))
+		catalogdiff.Set(&out.Type, p.Type)
+		catalogdiff.Set(&out.URL, p.URL)
+		catalogdiff.Set(&out.SourceName, p.SourceName)
+		catalogdiff.Set(&out.Priority, p.Priority)
+		catalogdiff.Set(&out.Active, p.Active)
+		changes := catalogdiff.Diff(catalogdiff.VideoValues(old), catalogdiff.VideoValues(out))
 		if len(changes) == 0 {
 			return id, changes, nil
 		}
@@ -136,7 +137,7 @@ func (s *Store) DeleteVideo(ctx context.Context, id string, now time.Time, audit
 		if err != nil {
 			return "", nil, notFound(err, videoNotFound)
 		}
-		return id, diff(videoFields(old), nil), nil
+		return id, catalogdiff.Diff(catalogdiff.VideoValues(old), nil), nil
 	})
 	if err != nil {
 		return fmt.Errorf("delete video source: %w", err)

@@ -10,67 +10,6 @@ import (
 	"github.com/anirohi/anirohi-api/internal/domain"
 )
 
-// fields are the values of a catalog row that editors see, by their API
-// names, as JSON has them (strings, numbers, booleans and nil for null).
-type fields map[string]any
-
-func animeFields(a domain.Anime) fields {
-	return fields{"title": a.Title, "slug": a.Slug, "description": value(a.Description), "year": value(a.Year),
-		"status": value(a.Status), "poster": value(a.Poster), "is_active": a.Active,
-		"source_name": a.SourceName, "source_id": a.SourceID}
-}
-
-func episodeFields(e domain.Episode) fields {
-	return fields{"anime_id": e.AnimeID, "number": e.Number, "title": value(e.Title),
-		"source_episode_id": e.SourceEpisodeID, "is_active": e.Active}
-}
-
-func videoFields(v domain.VideoSource) fields {
-	return fields{"episode_id": v.EpisodeID, "type": v.Type, "url": v.URL, "source_name": v.SourceName,
-		"priority": v.Priority, "is_active": v.Active}
-}
-
-// value is what p points to, or nil.
-func value[T any](p *T) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-// diff returns the audit changes from old to new, {field: {old, new}} for
-// each field that differs. A created row's old fields are nil, a deleted
-// row's new ones, so that a creation lists what is set and a deletion what
-// was.
-func diff(old, new fields) map[string]any {
-	out := map[string]any{}
-	for k, v := range new {
-		if old[k] != v {
-			out[k] = map[string]any{"old": old[k], "new": v}
-		}
-	}
-	for k, v := range old {
-		if _, ok := new[k]; !ok && v != nil {
-			out[k] = map[string]any{"old": v, "new": nil}
-		}
-	}
-	return out
-}
-
-// set replaces *dst with *p, if p is not nil.
-func set[T any](dst *T, p *T) {
-	if p != nil {
-		*dst = *p
-	}
-}
-
-// change applies an optional change of a nullable field.
-func change[T any](dst **T, c domain.Change[T]) {
-	if c.Set {
-		*dst = c.Value
-	}
-}
-
 // edit runs fn, an editor's change, in a transaction with its audit entry:
 // fn returns the id of the row it changed or made (the entry's target when
 // it has none yet) and the changes. A failing fn writes nothing; one that

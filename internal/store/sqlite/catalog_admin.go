@@ -77,7 +77,7 @@ func (s *Store) CreateAnime(ctx context.Context, a domain.AnimeImport, exactSlug
 		if out, err = animeByID(ctx, tx, a.NewID); err != nil {
 			return "", nil, err
 		}
-		return out.ID, diff(nil, animeFields(out)), nil
+		return out.ID, catalogdiff.Diff(nil, catalogdiff.AnimeValues(out)), nil
 	})
 	if err != nil {
 		return domain.Anime{}, fmt.Errorf("create anime: %w", err)
@@ -98,8 +98,8 @@ func (s *Store) UpdateAnime(ctx context.Context, id string, p domain.AnimePatch,
 		if err != nil {
 			return "", nil, err
 		}
-		out = patchAnime(old, p)
-		changes := diff(animeFields(old), animeFields(out))
+		out = catalogdiff.PatchAnime(old, p)
+		changes := catalogdiff.Diff(catalogdiff.AnimeValues(old), catalogdiff.AnimeValues(out))
 		if len(changes) == 0 {
 			return id, changes, nil
 		}
@@ -128,19 +128,6 @@ func (s *Store) UpdateAnime(ctx context.Context, id string, p domain.AnimePatch,
 		return domain.Anime{}, fmt.Errorf("update anime: %w", err)
 	}
 	return out, nil
-}
-
-// patchAnime returns a with the patch applied (not its names, which the
-// row keeps beside its title).
-func patchAnime(a domain.Anime, p domain.AnimePatch) domain.Anime {
-	set(&a.Title, p.Title)
-	set(&a.Slug, p.Slug)
-	change(&a.Description, p.Description)
-	change(&a.Year, p.Year)
-	change(&a.Status, p.Status)
-	change(&a.Poster, p.Poster)
-	set(&a.Active, p.Active)
-	return a
 }
 
 // claimSlug fails with KindConflict when slug is or was the slug of an

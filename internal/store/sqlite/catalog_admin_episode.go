@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
+	"github.com/anirohi/anirohi-api/internal/store/catalogdiff"
 )
 
 const episodeNotFound = "Episode not found"
@@ -93,7 +94,7 @@ func (s *Store) CreateEpisode(ctx context.Context, e domain.NewEpisode, now time
 		if out, err = adminEpisode(ctx, tx, id); err != nil {
 			return "", nil, err
 		}
-		return id, diff(nil, episodeFields(out.Episode)), nil
+		return id, catalogdiff.Diff(nil, catalogdiff.EpisodeValues(out.Episode)), nil
 	})
 	if err != nil {
 		return domain.AdminEpisode{}, fmt.Errorf("create episode: %w", err)
@@ -104,9 +105,9 @@ func (s *Store) CreateEpisode(ctx context.Context, e domain.NewEpisode, now time
 // UpdateEpisode implements domain.CatalogAdminStore.
 func (s *Store) UpdateEpisode(ctx context.Context, id string, p domain.EpisodePatch, now time.Time, audit *domain.AuditEntry) (domain.AdminEpisode, error) {
 	out, err := s.changeEpisode(ctx, id, now, audit, func(e *domain.Episode) {
-		set(&e.Number, p.Number)
-		change(&e.Title, p.Title)
-		set(&e.Active, p.Active)
+		catalogdiff.Set(&e.Number, p.Number)
+		catalogdiff.Change(&e.Title, p.Title)
+		catalogdiff.Set(&e.Active, p.Active)
 	})
 	if err != nil {
 		return domain.AdminEpisode{}, fmt.Errorf("update episode: %w", err)
@@ -136,7 +137,7 @@ func (s *Store) changeEpisode(ctx context.Context, id string, now time.Time, aud
 		}
 		out = old
 		patch(&out.Episode)
-		changes := diff(episodeFields(old.Episode), episodeFields(out.Episode))
+		changes := catalogdiff.Diff(catalogdiff.EpisodeValues(old.Episode), catalogdiff.EpisodeValues(out.Episode))
 		if len(changes) == 0 {
 			return id, changes, nil
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
+	"github.com/anirohi/anirohi-api/internal/store/catalogdiff"
 )
 
 const videoNotFound = "Video source not found"
@@ -72,7 +73,7 @@ func (s *Store) CreateVideo(ctx context.Context, v domain.VideoSource, now time.
 		if out, err = videoByID(ctx, tx, id); err != nil {
 			return "", nil, err
 		}
-		return id, diff(nil, videoFields(out)), nil
+		return id, catalogdiff.Diff(nil, catalogdiff.VideoValues(out)), nil
 	})
 	if err != nil {
 		return domain.VideoSource{}, fmt.Errorf("create video source: %w", err)
@@ -89,12 +90,12 @@ func (s *Store) UpdateVideo(ctx context.Context, id string, p domain.VideoPatch,
 			return "", nil, err
 		}
 		out = old
-		set(&out.Type, p.Type)
-		set(&out.URL, p.URL)
-		set(&out.SourceName, p.SourceName)
-		set(&out.Priority, p.Priority)
-		set(&out.Active, p.Active)
-		changes := diff(videoFields(old), videoFields(out))
+		catalogdiff.Set(&out.Type, p.Type)
+		catalogdiff.Set(&out.URL, p.URL)
+		catalogdiff.Set(&out.SourceName, p.SourceName)
+		catalogdiff.Set(&out.Priority, p.Priority)
+		catalogdiff.Set(&out.Active, p.Active)
+		changes := catalogdiff.Diff(catalogdiff.VideoValues(old), catalogdiff.VideoValues(out))
 		if len(changes) == 0 {
 			return id, changes, nil
 		}
@@ -121,7 +122,7 @@ func (s *Store) DeleteVideo(ctx context.Context, id string, now time.Time, audit
 		if err != nil {
 			return "", nil, notFound(err, videoNotFound)
 		}
-		return id, diff(videoFields(old), nil), nil
+		return id, catalogdiff.Diff(catalogdiff.VideoValues(old), nil), nil
 	})
 	if err != nil {
 		return fmt.Errorf("delete video source: %w", err)
