@@ -124,6 +124,37 @@ func (a *Auth) Register(ctx context.Context, email, password string, c Client) (
 // the same hashing work as a wrong password; a disabled account is
 // reported only after a correct password.
 func (a *Auth) Login(ctx context.Context, email, password string, c Client) (Tokens, error) {
+	return a.login(ctx, email, password, c, nil)
+}
+
+// ErrNotStaff refuses a staff login to an account that holds neither
+// catalog:read nor admin:access.
+var ErrNotStaff = domain.E(domain.KindForbidden, "Staff access required")
+
+// StaffLogin is Login for editors and admins (D11). Any other account is
+// refused with ErrNotStaff whether or not its password was right; a wrong
+// one still counts as a failed login (the error wraps ErrBadCredentials).
+func (a *Auth) StaffLogin(ctx context.Context, email, password string, c Client) (Tokens, error) {
+	return a.login(ctx, email, password, c, a.staffOnly)
+}
+
+func (a *Auth) staffOnly(ctx context.Context, userID int64, passwordOK bool) error {
+	st, err := a.access.Load(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("staff login: %w", err)
+	}
+	switch {
+	case st.Access.Can(domain.PermCatalogRead) || st.Access.Can(domain.PermAdminAccess):
+		return nil
+	case passwordOK:
+		return ErrNotStaff
+	}
+	return domain.Wrap(domain.KindForbidden, ErrNotStaff.Msg, ErrBadCredentials)
+}
+
+// login checks the password, then (when allowed is not nil) whether a
+// known account may log in here, then starts a session.
+func (a *Auth) login(ctx context.Context, email, password string, c Client, allowed func(context.Context, int64, bool) error) (Tokens, error) {
 	if utf8.RuneCountInString(password) > maxLoginPassword {
 		return Tokens{}, domain.Invalid(domain.FieldError{Field: "password", Message: "must be at most 1024 characters"})
 	}
@@ -142,6 +173,12 @@ func (a *Auth) Login(ctx context.Context, email, password string, c Client) (Tok
 	ok, rehash, err := a.hasher.Verify(ctx, hash, password)
 	if err != nil {
 		return Tokens{}, a.hashError(err)
+	}
+	if allowed != nil && u.ID != 0 {
+		if err := allowed(ctx, u.ID, ok); err != nil {
+			a.events.Login("failure")
+			return Tokens{}, err
+		}
 	}
 	if !ok || u.ID == 0 {
 		a.events.Login("failure")
