@@ -87,6 +87,7 @@ func buildDeps(ctx context.Context, cfg Config, store store, rdb *redis.Client, 
 		deps.Cache = answerCache(rdb, prefix)
 	}
 	deps.Catalog = newCatalog(store, deps.Cache, m, tr, log)
+	deps.CatalogAdmin = app.NewCatalogAdmin(store, deps.Catalog)
 	deps.Ready = []httpapi.Check{{Name: "database", Run: store.Ping}, redisCheck}
 	return deps, access, nil
 }

@@ -187,7 +187,8 @@ func handleAdminAuditLog(admin *app.Admin) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		p := params{r: r}
 		page, perPage := p.pageNumber()
-		q := domain.AuditQuery{Action: p.text("action", 64), Offset: (page - 1) * perPage, Limit: perPage}
+		q := domain.AuditQuery{Action: p.text("action", 64), TargetType: p.text("target_type", 64),
+			TargetID: p.text("target_id", 64), Offset: (page - 1) * perPage, Limit: perPage}
 		if v := p.value("actor_id"); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n < 1 {

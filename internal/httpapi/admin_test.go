@@ -14,8 +14,9 @@ import (
 	"github.com/anirohi/anirohi-api/internal/domain"
 )
 
-// Every route, as anonymous, as a plain user and as an admin: public routes
-// answer everyone, user routes need a token, admin routes the admin role.
+// Every route, as anonymous, as a plain user, as an editor and as an admin:
+// public routes answer everyone, user routes need a token, catalog routes
+// the editor (or admin) role, user admin routes the admin role.
 func TestEveryRouteEnforcesItsPermission(t *testing.T) {
 	api := newTestAPI(t)
 	api.registerAdmin("boss@example.com")
@@ -29,6 +30,7 @@ func TestEveryRouteEnforcesItsPermission(t *testing.T) {
 		// sessions or remove roles.
 		n++
 		user := api.register(fmt.Sprintf("plain%d@example.com", n), pw)
+		editor := api.registerWithRole(fmt.Sprintf("editor%d@example.com", n), domain.RoleEditor)
 		admin := api.login("boss@example.com", pw)
 		target := api.userID(api.registerEmail(fmt.Sprintf("target%d@example.com", n)))
 		path := strings.NewReplacer("{id}", fmt.Sprint(target), "{title_id}", "t", "{episode_id}", "e",
@@ -38,7 +40,8 @@ func TestEveryRouteEnforcesItsPermission(t *testing.T) {
 			want        int // 0: let through (neither 401 nor 403)
 		}{
 			{"anonymous", "", 401},
-			{"user", user.access, map[bool]int{true: 403}[rt.perm == domain.PermAdminAccess]},
+			{"user", user.access, map[bool]int{true: 403}[rt.perm == domain.PermAdminAccess || strings.HasPrefix(rt.perm, "catalog:")]},
+			{"editor", editor.access, map[bool]int{true: 403}[rt.perm == domain.PermAdminAccess]},
 			{"admin", admin.access, 0},
 		} {
 			r := api.do(req{method: method, path: path, token: who.token, body: "{}"})
@@ -52,7 +55,7 @@ func TestEveryRouteEnforcesItsPermission(t *testing.T) {
 			}
 		}
 	}
-	if n < 24 {
+	if n < 40 {
 		t.Errorf("only %d protected routes checked", n)
 	}
 }

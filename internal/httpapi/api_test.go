@@ -157,6 +157,7 @@ func newAPIWith(t testing.TB, store domain.Store, clock *testClock, depOpts []fu
 			deps.Cache.Invalidate(ctx, CatalogGroup)
 		}
 	})
+	deps.CatalogAdmin = app.NewCatalogAdmin(store, deps.Catalog)
 	srv, err := NewServer(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
@@ -303,9 +304,15 @@ func (a *testAPI) register(email, pw string) session {
 // registerAdmin registers email and makes it an administrator.
 func (a *testAPI) registerAdmin(email string) session {
 	a.t.Helper()
+	return a.registerWithRole(email, domain.RoleAdmin)
+}
+
+// registerWithRole registers email and grants it the role too.
+func (a *testAPI) registerWithRole(email, role string) session {
+	a.t.Helper()
 	s := a.register(email, pw)
 	u, _ := a.store.UserByEmail(a.t.Context(), email)
-	if _, err := a.store.GrantRole(a.t.Context(), u.ID, domain.RoleAdmin, a.clock.Now(), nil); err != nil {
+	if _, err := a.store.GrantRole(a.t.Context(), u.ID, role, a.clock.Now(), nil); err != nil {
 		a.t.Fatal(err)
 	}
 	a.access.Invalidate(u.ID)

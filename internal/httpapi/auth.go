@@ -40,9 +40,12 @@ func handleRegister(auth *app.Auth, cookies cookieJar, guard passwordGuard) http
 	})
 }
 
+// loginFunc checks an email and password and starts a session.
+type loginFunc func(ctx context.Context, email, password string, c app.Client) (app.Tokens, error)
+
 // handleLogin applies the failed-password policy (passwordGuard) to the
 // normalised address, so that no spelling of it gets a budget of its own.
-func handleLogin(auth *app.Auth, cookies cookieJar, guard passwordGuard) http.Handler {
+func handleLogin(login loginFunc, cookies cookieJar, guard passwordGuard) http.Handler {
 	return apiFunc(func(w http.ResponseWriter, r *http.Request) error {
 		in, err := decode[credentials](r)
 		if err != nil {
@@ -57,7 +60,7 @@ func handleLogin(auth *app.Auth, cookies cookieJar, guard passwordGuard) http.Ha
 		if err := guard.check(w, r, b); err != nil {
 			return err
 		}
-		t, err := auth.Login(r.Context(), email, in.Password, client(r))
+		t, err := login(r.Context(), email, in.Password, client(r))
 		if errors.Is(err, app.ErrBadCredentials) {
 			guard.failed(r.Context(), b)
 		}

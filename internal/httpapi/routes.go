@@ -32,6 +32,8 @@ func (s *Server) routeTable() []route {
 		userRead         = domain.PermUserRead
 		userWrite        = domain.PermUserWrite
 		adminAccess      = domain.PermAdminAccess
+		catRead          = domain.PermCatalogRead
+		catWrite         = domain.PermCatalogWrite
 	)
 	table := []route{
 		{"GET /{$}", "", handleRoot(s.cfg.AppName)},
@@ -39,7 +41,7 @@ func (s *Server) routeTable() []route {
 		{"GET /ready", "", handleReady(s.deps.Ready)},
 
 		{"POST /api/v1/auth/register", "", s.sameOrigin(s.limitIP("register", lim.Register, handleRegister(auth, cookies, guard)))},
-		{"POST /api/v1/auth/login", "", s.sameOrigin(s.limitIP("login", lim.Login, handleLogin(auth, cookies, guard)))},
+		{"POST /api/v1/auth/login", "", s.sameOrigin(s.limitIP("login", lim.Login, handleLogin(auth.Login, cookies, guard)))},
 		{"POST /api/v1/auth/refresh", "", s.sameOrigin(s.limitIP("refresh", lim.Refresh, handleRefresh(auth, cookies)))},
 		{"POST /api/v1/auth/logout", "", s.sameOrigin(handleLogout(auth, cookies))},
 		{"POST /api/v1/auth/logout-all", userWrite, handleLogoutAll(auth, cookies)},
@@ -78,6 +80,27 @@ func (s *Server) routeTable() []route {
 		{"GET /api/read/me/library", read, handleReadLibrary(lib, lc)},
 		{"GET /api/read/me/progress", read, handleReadProgress(watch, lc)},
 		{"GET /api/read/me/history/last", read, handleReadLastWatched(watch, lc)},
+	}
+	if ca := s.deps.CatalogAdmin; ca != nil {
+		table = append(table,
+			route{"POST /api/v1/admin/login", "", s.sameOrigin(s.limitIP("login", lim.Login, handleLogin(auth.StaffLogin, cookies, guard)))},
+			route{"GET /api/v1/admin/me", catRead, handleMe(auth)},
+			route{"GET /api/v1/admin/dashboard", catRead, handleAdminDashboard(ca)},
+			route{"GET /api/v1/admin/anime", catRead, handleAdminAnimeList(ca)},
+			route{"POST /api/v1/admin/anime", catWrite, handleAdminCreateAnime(ca)},
+			route{"GET /api/v1/admin/anime/{id}", catRead, handleAdminAnime(ca)},
+			route{"PATCH /api/v1/admin/anime/{id}", catWrite, handleAdminUpdateAnime(ca)},
+			route{"GET /api/v1/admin/anime/{id}/episodes", catRead, handleAdminEpisodes(ca)},
+			route{"POST /api/v1/admin/episodes", catWrite, handleAdminCreateEpisode(ca)},
+			route{"PATCH /api/v1/admin/episodes/{id}", catWrite, handleAdminUpdateEpisode(ca)},
+			route{"POST /api/v1/admin/episodes/{id}/attach", catWrite, handleAdminAttachEpisode(ca)},
+			route{"POST /api/v1/admin/episodes/{id}/detach", catWrite, handleAdminDetachEpisode(ca)},
+			route{"GET /api/v1/admin/episodes/{id}/video", catRead, handleAdminVideos(ca)},
+			route{"POST /api/v1/admin/video", catWrite, handleAdminCreateVideo(ca)},
+			route{"PATCH /api/v1/admin/video/{id}", catWrite, handleAdminUpdateVideo(ca, false)},
+			route{"POST /api/v1/admin/video/{id}/state", catWrite, handleAdminUpdateVideo(ca, true)},
+			route{"DELETE /api/v1/admin/video/{id}", catWrite, handleAdminDeleteVideo(ca)},
+		)
 	}
 	if len(s.internal) > 0 { // the parser's API exists only with a token
 		catalog := s.deps.Catalog

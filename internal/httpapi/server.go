@@ -60,10 +60,12 @@ type Deps struct {
 	Watch   *app.Watch
 	Admin   *app.Admin
 	Catalog *app.Catalog
-	Limiter ratelimit.Limiter // required when Limits.Enabled
-	Devices *token.Devices    // signs the device cookies of the failed-login policy
-	Cache   *cache.Redis      // list responses; nil when there is no Redis
-	Metrics Metrics           // nil counts nothing
+	// CatalogAdmin is the editors' catalog; nil leaves its routes out.
+	CatalogAdmin *app.CatalogAdmin
+	Limiter      ratelimit.Limiter // required when Limits.Enabled
+	Devices      *token.Devices    // signs the device cookies of the failed-login policy
+	Cache        *cache.Redis      // list responses; nil when there is no Redis
+	Metrics      Metrics           // nil counts nothing
 	// MetricsHandler serves GET /metrics; nil leaves the route out.
 	MetricsHandler http.Handler
 	// Tracer starts a server span per request; nil when tracing is off.
