@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"slices"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -220,46 +217,4 @@ func TestDashboardCountsUnderConcurrentChanges(t *testing.T) {
 	}
 	wg.Wait()
 	wantCounted(t, c, "concurrent changes")
-}
-
-// BenchmarkDashboard times the dashboard of a catalog imported as the
-// parser sends it, 200 anime at a time, of DASHBOARD_ANIME anime (2,000
-// unless set; the measure of bench/README is 20,000) of 25 episodes with 2
-// sources each, after an ANALYZE. It reports the median and 99th
-// percentile.
-func BenchmarkDashboard(b *testing.B) {
-	n := 2000
-	if v := os.Getenv("DASHBOARD_ANIME"); v != "" {
-		n, _ = strconv.Atoi(v)
-	}
-	u := pgtest.NewDatabase(b)
-	s, err := postgres.Open(b.Context(), postgres.Config{URL: u, MaxConns: 4})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(s.Close)
-	cat := storetest.Catalog("d", n, 25, 2)
-	for i := 0; i < len(cat); i += 200 {
-		for _, a := range cat[i:min(i+200, len(cat))] {
-			if _, err := s.ImportAnime(b.Context(), a, time.Now()); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	if _, err := s.Pool().Exec(b.Context(), `ANALYZE`); err != nil {
-		b.Fatal(err)
-	}
-	var times []time.Duration
-	for b.Loop() {
-		start := time.Now()
-		d, err := s.Dashboard(b.Context())
-		if err != nil || d.TotalSources != n*50 {
-			b.Fatalf("Dashboard() = %d sources, %v; want %d", d.TotalSources, err, n*50)
-		}
-		times = append(times, time.Since(start))
-	}
-	slices.Sort(times)
-	ms := func(q float64) float64 { return float64(times[int(q*float64(len(times)-1))].Microseconds()) / 1000 }
-	b.ReportMetric(ms(0.5), "p50-ms")
-	b.ReportMetric(ms(0.99), "p99-ms")
 }
