@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -57,11 +58,22 @@ type fieldError struct {
 	Message string `json:"message"`
 }
 
+// statusClientClosed is what the access log and metrics record for a
+// request its client abandoned (nginx's 499).
+const statusClientClosed = 499
+
 // writeError is the one place where an error becomes a response: it picks
 // the status from the error's kind, writes the D2 envelope, and logs what
 // the client must not see.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	log := requestLogger(r.Context())
+	if errors.Is(r.Context().Err(), context.Canceled) && errors.Is(err, context.Canceled) {
+		// The client went away: no one reads the answer, and it is no
+		// failure of the service's, so it is not a 503 in logs and metrics.
+		w.WriteHeader(statusClientClosed)
+		log.DebugContext(r.Context(), "client closed the request")
+		return
+	}
 	switch code := respondError(w, r, err); {
 	case code == http.StatusServiceUnavailable:
 		log.WarnContext(r.Context(), "dependency unavailable", slog.String("error", err.Error()))

@@ -448,3 +448,18 @@ func TestProbeAccessLinesAreDebug(t *testing.T) {
 		t.Errorf("access line levels by route (-want +got):\n%s", diff)
 	}
 }
+
+// A request its client abandoned is recorded as 499, not as the 503 of a
+// failing dependency, and logs no warning.
+func TestAbandonedRequestIsNoServerError(t *testing.T) {
+	api := newTestAPI(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	r := httptest.NewRequest("GET", "/api/v1/anime", nil).WithContext(ctx)
+	w := httptest.NewRecorder()
+	api.srv.ServeHTTP(w, r)
+	logs := api.logs.String()
+	if w.Code != statusClientClosed || strings.Contains(logs, "dependency unavailable") || !strings.Contains(logs, `"status":499`) {
+		t.Errorf("abandoned request: status %d, logs %s", w.Code, logs)
+	}
+}
