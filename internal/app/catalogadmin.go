@@ -67,8 +67,8 @@ var (
 // slug "" derives one from the titles as imports do; a given slug must be
 // free (else KindConflict).
 func (c *CatalogAdmin) CreateAnime(ctx context.Context, e Edit, a domain.AnimeImport, slug string) (domain.Anime, error) {
-	a.SourceName = domain.ManualSource
-	a.SourceID = "-" // checked as present; replaced by the id below
+	a = c.catalog.derive(a)
+	a.SourceName, a.SourceID = domain.ManualSource, a.NewID
 	errs := a.Check()
 	if slug != "" && !domain.ValidSlug(slug) {
 		errs = append(errs, errSlug)
@@ -76,8 +76,6 @@ func (c *CatalogAdmin) CreateAnime(ctx context.Context, e Edit, a domain.AnimeIm
 	if len(errs) > 0 {
 		return domain.Anime{}, domain.Invalid(errs...)
 	}
-	a = c.catalog.derive(a)
-	a.SourceID = a.NewID
 	if slug != "" {
 		a.SlugBase = slug
 	}
