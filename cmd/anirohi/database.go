@@ -30,7 +30,7 @@ func openDatabase(ctx context.Context, db Database, poolSize int, statementTimeo
 		tp = tr.Provider
 	}
 	if db.Engine == "postgres" {
-		cfg := postgres.Config{URL: db.URL, MaxConns: int32(poolSize), StatementTimeout: statementTimeout}
+		cfg := postgres.Config{URL: db.URL, MaxConns: int32(poolSize), StatementTimeout: statementTimeout, PgBouncer: db.PgBouncer}
 		if tp != nil {
 			cfg.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(tp), otelpgx.WithTrimSQLInSpanName(), otelpgx.WithDisableAcquireTracer())
 		}
@@ -40,7 +40,8 @@ func openDatabase(ctx context.Context, db Database, poolSize int, statementTimeo
 }
 
 // openStore opens the database and brings its schema up to date: applied
-// automatically in dev and test, required to be current in production.
+// automatically in dev and test, required to be current in production and
+// behind PgBouncer (see prepareSchema).
 func openStore(ctx context.Context, cfg Config, tr *tracing.Tracing, log *slog.Logger) (store, error) {
 	s, err := openDatabase(ctx, cfg.DB, cfg.DBPoolSize, cfg.RequestTimeout, tr)
 	if err != nil {
@@ -48,19 +49,45 @@ func openStore(ctx context.Context, cfg Config, tr *tracing.Tracing, log *slog.L
 	}
 	m, err := s.Migrator()
 	if err == nil {
-		if cfg.Env == "production" {
-			err = m.CheckLatest(ctx)
-		} else {
-			var applied []migration.Result
-			applied, err = m.Up(ctx)
-			for _, r := range applied {
-				log.Info("migration applied", slog.Int64("version", r.Version), slog.String("name", r.Name))
-			}
-		}
+		err = prepareSchema(ctx, m, cfg, log)
 	}
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("database schema: %w", err)
 	}
 	return s, nil
+}
+
+// prepareSchema applies pending migrations in dev and test. In production
+// it only checks, and so it does behind PgBouncer, where the migrator's
+// session-level advisory lock would land on whichever server connection
+// PgBouncer picked and stay there.
+func prepareSchema(ctx context.Context, m *migration.Migrator, cfg Config, log *slog.Logger) error {
+	if cfg.DB.PgBouncer {
+		if err := m.CheckLatest(ctx); err != nil {
+			return fmt.Errorf("%w against PostgreSQL directly (DB_PGBOUNCER=true: nothing is migrated through PgBouncer)", err)
+		}
+		return nil
+	}
+	if cfg.Env == "production" {
+		return m.CheckLatest(ctx)
+	}
+	applied, err := m.Up(ctx)
+	for _, r := range applied {
+		log.Info("migration applied", slog.Int64("version", r.Version), slog.String("name", r.Name))
+	}
+	return err
+}
+
+// warnStatementTimeout warns when, behind PgBouncer, the server has no
+// statement_timeout for this role or database: the service cannot send one
+// there (requests still end at REQUEST_TIMEOUT_SECONDS, by a cancel request).
+func warnStatementTimeout(ctx context.Context, s store, log *slog.Logger) {
+	pg, ok := s.(*postgres.Store)
+	if !ok {
+		return
+	}
+	if d, err := pg.StatementTimeout(ctx); err == nil && d == 0 {
+		log.Warn("DB_PGBOUNCER=true and the server has no statement_timeout: set one on the role, e.g. ALTER ROLE anirohi SET statement_timeout = '15s' (see docs/production.md)")
+	}
 }

@@ -66,6 +66,9 @@ func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Wr
 	if err := errors.Join(serr, rerr); err != nil {
 		return err
 	}
+	if cfg.DB.PgBouncer {
+		warnStatementTimeout(ctx, store, log)
+	}
 	deps, access, err := buildDeps(ctx, cfg, store, rdb, tr, m, root)
 	if err != nil {
 		return err
