@@ -205,7 +205,7 @@ func TestEnvExampleListsEveryVariable(t *testing.T) {
 	}
 	_, known, _ := loadConfig(envOf(nil))
 	composeOnly := map[string]bool{"POSTGRES_USER": true, "POSTGRES_PASSWORD": true, "POSTGRES_DB": true,
-		"GRAFANA_ADMIN_USER": true, "GRAFANA_ADMIN_PASSWORD": true, "ANIROHI_VERSION": true, "ANIROHI_COMMIT": true}
+		"GRAFANA_ADMIN_USER": true, "GRAFANA_ADMIN_PASSWORD": true, "ANIROHI_VERSION": true, "ANIROHI_COMMIT": true, "API_DB_HOST": true}
 	for k := range known.known {
 		if _, ok := example[k]; !ok {
 			t.Errorf(".env.example lacks %s", k)
