@@ -88,6 +88,6 @@ func warnStatementTimeout(ctx context.Context, s store, log *slog.Logger) {
 		return
 	}
 	if d, err := pg.StatementTimeout(ctx); err == nil && d == 0 {
-		log.Warn("DB_PGBOUNCER=true and the server has no statement_timeout: set one on the role, e.g. ALTER ROLE anirohi SET statement_timeout = '15s' (see docs/production.md)")
+		log.Warn("DB_PGBOUNCER=true and the server has no statement_timeout: give PgBouncer's database entry connect_query='SET statement_timeout = 15000', or the role one (docs/production.md)")
 	}
 }
