@@ -117,7 +117,7 @@ func TestConfigProblems(t *testing.T) {
 			"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"), nil},
 		{"behind PgBouncer", with(goodProduction(), "DB_PGBOUNCER", "true"), nil},
 		{"PgBouncer not a boolean", with(goodProduction(), "DB_PGBOUNCER", "transaction"), []string{"DB_PGBOUNCER"}},
-		{"PgBouncer before SQLite", map[string]string{"DB_PGBOUNCER": "true"}, []string{"DB_PGBOUNCER"}},
+		{"PgBouncer in front of SQLite", map[string]string{"DB_PGBOUNCER": "true"}, []string{"DB_PGBOUNCER"}},
 		{"PgBouncer with describe_exec", with(with(goodProduction(), "DB_PGBOUNCER", "true"), "DATABASE_URL", "postgres://app:pw@db/anirohi?default_query_exec_mode=describe_exec"),
 			[]string{"DB_PGBOUNCER"}},
 		{"PgBouncer with exec mode in the URL", with(with(goodProduction(), "DB_PGBOUNCER", "true"), "DATABASE_URL", "postgres://app:pw@db/anirohi?default_query_exec_mode=simple_protocol"), nil},

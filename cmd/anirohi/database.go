@@ -80,14 +80,14 @@ func prepareSchema(ctx context.Context, m *migration.Migrator, cfg Config, log *
 }
 
 // warnStatementTimeout warns when, behind PgBouncer, the server has no
-// statement_timeout for this role or database: the service cannot send one
-// there (requests still end at REQUEST_TIMEOUT_SECONDS, by a cancel request).
-func warnStatementTimeout(ctx context.Context, s store, log *slog.Logger) {
+// statement_timeout for this role or database: the service cannot send its
+// own, want, through PgBouncer (requests still end at want, by a cancel).
+func warnStatementTimeout(ctx context.Context, s store, want time.Duration, log *slog.Logger) {
 	pg, ok := s.(*postgres.Store)
 	if !ok {
 		return
 	}
 	if d, err := pg.StatementTimeout(ctx); err == nil && d == 0 {
-		log.Warn("DB_PGBOUNCER=true and the server has no statement_timeout: give PgBouncer's database entry connect_query='SET statement_timeout = 15000', or the role one (docs/production.md)")
+		log.Warn(fmt.Sprintf("DB_PGBOUNCER=true and the server has no statement_timeout: give PgBouncer's database entry connect_query='SET statement_timeout = %d', or the role one (docs/production.md)", want.Milliseconds()))
 	}
 }

@@ -43,7 +43,7 @@ func TestLoadThroughPgBouncer(t *testing.T) {
 	env := pgbouncerEnv(t, pgtest.NewDatabase(t))
 	env["RATE_LIMIT_ENABLED"], env["DB_POOL_SIZE"], env["PASSWORD_HASH_MAX_WAIT_SECONDS"] = "false", "8", "60"
 	base, _, logs := startServerLogs(t, env)
-	if !strings.Contains(logs.String(), "no statement_timeout") {
+	if !strings.Contains(logs.String(), "no statement_timeout: give PgBouncer's database entry connect_query='SET statement_timeout = 15000'") {
 		t.Error("start-up did not warn that the server has no statement_timeout")
 	}
 	const viewers = 12

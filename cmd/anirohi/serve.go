@@ -67,7 +67,7 @@ func serve(ctx context.Context, args []string, env environ, stdout, stderr io.Wr
 		return err
 	}
 	if cfg.DB.PgBouncer {
-		warnStatementTimeout(ctx, store, log)
+		warnStatementTimeout(ctx, store, cfg.RequestTimeout, log)
 	}
 	deps, access, err := buildDeps(ctx, cfg, store, rdb, tr, m, root)
 	if err != nil {
