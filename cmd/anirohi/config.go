@@ -97,6 +97,8 @@ type Database struct {
 	Engine string // "sqlite" or "postgres"
 	Path   string // SQLite file
 	URL    string // PostgreSQL URL, postgresql:// form
+	// PgBouncer: URL is a PgBouncer in transaction mode (DB_PGBOUNCER).
+	PgBouncer bool
 }
 
 // Addr is the listen address.
@@ -255,21 +257,42 @@ func checkProduction(e *envReader, c Config) {
 
 // readDatabase parses DATABASE_URL (D10): postgres://, postgresql://,
 // postgresql+asyncpg:// (and other SQLAlchemy driver suffixes), sqlite:PATH
-// and the SQLAlchemy forms sqlite:///rel.db and sqlite:////abs.db.
+// and the SQLAlchemy forms sqlite:///rel.db and sqlite:////abs.db; and
+// DB_PGBOUNCER.
 func readDatabase(e *envReader, env string) Database {
-	raw := e.secret("DATABASE_URL")
-	if strings.TrimSpace(raw) == "" {
-		if env != "dev" {
-			e.fail("DATABASE_URL", "is required when ENV=%s", env)
-			return Database{}
+	bouncer := e.boolean("DB_PGBOUNCER", false)
+	raw := strings.TrimSpace(e.secret("DATABASE_URL"))
+	db := Database{Engine: "sqlite", Path: defaultSQLitePath}
+	switch {
+	case raw != "":
+		var err error
+		if db, err = parseDatabaseURL(raw); err != nil {
+			e.fail("DATABASE_URL", "%v", err)
 		}
-		return Database{Engine: "sqlite", Path: defaultSQLitePath}
+	case env != "dev":
+		e.fail("DATABASE_URL", "is required when ENV=%s", env)
+		db = Database{}
 	}
-	db, err := parseDatabaseURL(strings.TrimSpace(raw))
-	if err != nil {
-		e.fail("DATABASE_URL", "%v", err)
+	if bouncer {
+		db.PgBouncer = true
+		checkPgBouncer(e, db)
 	}
 	return db
+}
+
+// execModes are pgx's values of default_query_exec_mode.
+var execModes = []string{"cache_statement", "cache_describe", "describe_exec", "exec", "simple_protocol"}
+
+// checkPgBouncer refuses DB_PGBOUNCER where transaction pooling cannot
+// work: on SQLite, or with describe_exec, which describes a statement and
+// runs it in two round trips that PgBouncer may send to two servers.
+func checkPgBouncer(e *envReader, db Database) {
+	if db.Engine == "sqlite" {
+		e.fail("DB_PGBOUNCER", "needs a PostgreSQL DATABASE_URL")
+	}
+	if u, err := url.Parse(db.URL); err == nil && u.Query().Get("default_query_exec_mode") == "describe_exec" {
+		e.fail("DB_PGBOUNCER", "default_query_exec_mode=describe_exec in DATABASE_URL does not survive transaction pooling; leave it out (exec) or use simple_protocol")
+	}
 }
 
 func parseDatabaseURL(raw string) (Database, error) {
@@ -283,6 +306,9 @@ func parseDatabaseURL(raw string) (Database, error) {
 		u, err := url.Parse("postgresql:" + rest)
 		if err != nil || u.Host == "" {
 			return Database{}, fmt.Errorf("is not a valid PostgreSQL URL") // never echo: it may hold a password
+		}
+		if m := u.Query().Get("default_query_exec_mode"); m != "" && !slices.Contains(execModes, m) {
+			return Database{}, fmt.Errorf("default_query_exec_mode must be one of %s", strings.Join(execModes, ", "))
 		}
 		return Database{Engine: "postgres", URL: u.String()}, nil
 	case "sqlite":

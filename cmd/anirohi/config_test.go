@@ -61,6 +61,7 @@ func TestDatabaseURLForms(t *testing.T) {
 		{"sqlite:///rel.db", Database{Engine: "sqlite", Path: "rel.db"}},
 		{"sqlite:////abs/x.db", Database{Engine: "sqlite", Path: "/abs/x.db"}},
 		{"sqlite+aiosqlite:///rel.db", Database{Engine: "sqlite", Path: "rel.db"}},
+		{"postgres://u@h/d?default_query_exec_mode=simple_protocol", Database{Engine: "postgres", URL: "postgresql://u@h/d?default_query_exec_mode=simple_protocol"}},
 	}
 	for _, tt := range tests {
 		got, err := parseDatabaseURL(tt.url)
@@ -72,7 +73,7 @@ func TestDatabaseURLForms(t *testing.T) {
 			t.Errorf("parseDatabaseURL(%q) = %+v, want %+v", tt.url, got, tt.want)
 		}
 	}
-	for _, bad := range []string{"mysql://u@h/d", "sqlite:", "sqlite::memory:", "postgres://", "nonsense"} {
+	for _, bad := range []string{"mysql://u@h/d", "sqlite:", "sqlite::memory:", "postgres://", "nonsense", "postgres://u@h/d?default_query_exec_mode=prepared"} {
 		if _, err := parseDatabaseURL(bad); err == nil {
 			t.Errorf("parseDatabaseURL(%q) = nil error, want one", bad)
 		}
@@ -114,6 +115,13 @@ func TestConfigProblems(t *testing.T) {
 			[]string{"OTEL_EXPORTER_OTLP_ENDPOINT"}},
 		{"tracing over OTLP/HTTP", with(with(with(goodProduction(), "TRACING_ENABLED", "true"), "OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
 			"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"), nil},
+		{"behind PgBouncer", with(goodProduction(), "DB_PGBOUNCER", "true"), nil},
+		{"PgBouncer not a boolean", with(goodProduction(), "DB_PGBOUNCER", "transaction"), []string{"DB_PGBOUNCER"}},
+		{"PgBouncer in front of SQLite", map[string]string{"DB_PGBOUNCER": "true"}, []string{"DB_PGBOUNCER"}},
+		{"PgBouncer with describe_exec", with(with(goodProduction(), "DB_PGBOUNCER", "true"), "DATABASE_URL", "postgres://app:pw@db/anirohi?default_query_exec_mode=describe_exec"),
+			[]string{"DB_PGBOUNCER"}},
+		{"PgBouncer with exec mode in the URL", with(with(goodProduction(), "DB_PGBOUNCER", "true"), "DATABASE_URL", "postgres://app:pw@db/anirohi?default_query_exec_mode=simple_protocol"), nil},
+		{"unknown exec mode", with(goodProduction(), "DATABASE_URL", "postgres://app:pw@db/anirohi?default_query_exec_mode=fast"), []string{"DATABASE_URL"}},
 		{"bad values everywhere", map[string]string{
 			"ENV": "staging", "DEBUG": "maybe", "PORT": "99999", "ALGORITHM": "none",
 			"JWT_ACCESS_TTL_MINUTES": "0", "COOKIE_SAMESITE": "none", "ALLOWED_ORIGINS": "localhost:3000",
@@ -137,6 +145,15 @@ func TestConfigProblems(t *testing.T) {
 				t.Errorf("error echoes the database password: %v", err)
 			}
 		})
+	}
+}
+
+func TestPgBouncerSwitch(t *testing.T) {
+	for v, want := range map[string]bool{"": false, "false": false, "true": true} {
+		cfg, _, err := loadConfig(envOf(with(goodProduction(), "DB_PGBOUNCER", v)))
+		if err != nil || cfg.DB.PgBouncer != want || cfg.DB.Engine != "postgres" {
+			t.Errorf("DB_PGBOUNCER=%q: db %+v, error %v; want PgBouncer %v", v, cfg.DB, err, want)
+		}
 	}
 }
 
@@ -188,7 +205,7 @@ func TestEnvExampleListsEveryVariable(t *testing.T) {
 	}
 	_, known, _ := loadConfig(envOf(nil))
 	composeOnly := map[string]bool{"POSTGRES_USER": true, "POSTGRES_PASSWORD": true, "POSTGRES_DB": true,
-		"GRAFANA_ADMIN_USER": true, "GRAFANA_ADMIN_PASSWORD": true, "ANIROHI_VERSION": true, "ANIROHI_COMMIT": true}
+		"GRAFANA_ADMIN_USER": true, "GRAFANA_ADMIN_PASSWORD": true, "ANIROHI_VERSION": true, "ANIROHI_COMMIT": true, "API_DB_HOST": true}
 	for k := range known.known {
 		if _, ok := example[k]; !ok {
 			t.Errorf(".env.example lacks %s", k)

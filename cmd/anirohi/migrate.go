@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -42,6 +43,9 @@ func migrateCmd(ctx context.Context, args []string, env environ, stdout, stderr 
 	db := readDatabase(e, e.oneOf("ENV", "dev", "dev", "production", "test"))
 	if err := e.err(); err != nil {
 		return err
+	}
+	if db.PgBouncer {
+		return errors.New("migrate: DB_PGBOUNCER=true, but the migrator holds an advisory lock on its session, which transaction pooling breaks: run it with DATABASE_URL naming PostgreSQL itself and DB_PGBOUNCER unset")
 	}
 	s, err := openDatabase(ctx, db, 2, 0, nil)
 	if err != nil {

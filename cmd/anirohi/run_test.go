@@ -212,6 +212,16 @@ func TestMigrateCommands(t *testing.T) {
 	}
 }
 
+// The migrator's session-level lock does not survive transaction pooling:
+// migrate refuses to run through PgBouncer, before connecting anywhere.
+func TestMigrateRefusesPgBouncer(t *testing.T) {
+	env := envOf(map[string]string{"ENV": "test", "DATABASE_URL": "postgres://u@127.0.0.1:1/d", "DB_PGBOUNCER": "true"})
+	err := run(t.Context(), []string{"migrate", "up"}, env, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "DB_PGBOUNCER unset") || strings.Contains(err.Error(), "connect") {
+		t.Errorf("migrate up with DB_PGBOUNCER=true = %v, want a refusal naming the fix", err)
+	}
+}
+
 func TestMigrateCreate(t *testing.T) {
 	dir := t.TempDir()
 	for _, e := range []string{"postgres", "sqlite"} {

@@ -21,11 +21,11 @@ const root = "../.."
 // secrets are what .env.example leaves empty on purpose.
 var secrets = []string{"SECRET_KEY=check-secret", "POSTGRES_PASSWORD=check-password", "GRAFANA_ADMIN_PASSWORD=check-grafana"}
 
-func load(t *testing.T, env []string) (*types.Project, error) {
+func load(t *testing.T, env []string, profiles ...string) (*types.Project, error) {
 	t.Helper()
 	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "docker-compose.yml")},
 		cli.WithWorkingDirectory(root), cli.WithEnvFiles(filepath.Join(root, ".env.example")), cli.WithDotEnv,
-		cli.WithEnv(env), cli.WithName("anirohi"), cli.WithResolvedPaths(true))
+		cli.WithEnv(env), cli.WithName("anirohi"), cli.WithResolvedPaths(true), cli.WithProfiles(profiles))
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func TestAPIWaitsForHealthyDependencies(t *testing.T) {
 		}
 	}
 	for dep, d := range api.DependsOn {
-		if d.Condition == types.ServiceConditionHealthy {
+		if d.Condition == types.ServiceConditionHealthy && d.Required {
 			if s := service(t, p, dep); s.HealthCheck == nil || len(s.HealthCheck.Test) == 0 {
 				t.Errorf("api waits for %s to be healthy, but it has no healthcheck", dep)
 			}
@@ -148,5 +148,42 @@ func TestObservabilityIsWired(t *testing.T) {
 	api := service(t, p, "api")
 	if *api.Environment["TRACING_ENABLED"] != "true" || *api.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] != "http://jaeger:4318" {
 		t.Errorf("api does not send traces to the collector: %v", api.Environment)
+	}
+}
+
+// PgBouncer is optional (a profile), pinned, in transaction mode, and the
+// API reaches it only when told to; migrations always go to postgres.
+func TestPgBouncerProfile(t *testing.T) {
+	if _, err := mustLoad(t).GetService("pgbouncer"); err == nil {
+		t.Error("pgbouncer runs without its profile")
+	}
+	env := append(slices.Clone(secrets), "API_DB_HOST=pgbouncer:6432", "DB_PGBOUNCER=true")
+	p, err := load(t, env, "pgbouncer")
+	if err != nil {
+		t.Fatalf("docker-compose.yml with the pgbouncer profile does not load: %v", err)
+	}
+	pgb := service(t, p, "pgbouncer")
+	if name, tag, _ := strings.Cut(pgb.Image, ":"); name != "edoburu/pgbouncer" || tag == "" || tag == "latest" {
+		t.Errorf("pgbouncer image %q, want a pinned edoburu/pgbouncer tag", pgb.Image)
+	}
+	if len(pgb.Ports) > 0 || pgb.HealthCheck == nil || pgb.DependsOn["postgres"].Condition != types.ServiceConditionHealthy {
+		t.Errorf("pgbouncer: ports %v, healthcheck %+v, depends on %+v; want unpublished, checked, after a healthy postgres", pgb.Ports, pgb.HealthCheck, pgb.DependsOn)
+	}
+	if len(pgb.Volumes) != 1 || pgb.Volumes[0].Target != "/etc/pgbouncer/pgbouncer.ini" {
+		t.Fatalf("pgbouncer volumes = %+v, want its pgbouncer.ini", pgb.Volumes)
+	}
+	ini, err := os.ReadFile(pgb.Volumes[0].Source)
+	if err != nil || !strings.Contains(string(ini), "pool_mode = transaction") || !strings.Contains(string(ini), "listen_port = 6432") {
+		t.Errorf("%s (%v) does not pool transactions on 6432", pgb.Volumes[0].Source, err)
+	}
+	api, migrate := service(t, p, "api"), service(t, p, "migrate")
+	if url := *api.Environment["DATABASE_URL"]; !strings.Contains(url, "@pgbouncer:6432/") || *api.Environment["DB_PGBOUNCER"] != "true" {
+		t.Errorf("api DATABASE_URL %q, DB_PGBOUNCER %q: want PgBouncer", url, *api.Environment["DB_PGBOUNCER"])
+	}
+	if url := *migrate.Environment["DATABASE_URL"]; !strings.Contains(url, "@postgres:5432/") || *migrate.Environment["DB_PGBOUNCER"] != "false" {
+		t.Errorf("migrate DATABASE_URL %q, DB_PGBOUNCER %q: want postgres itself", url, *migrate.Environment["DB_PGBOUNCER"])
+	}
+	if d := api.DependsOn["pgbouncer"]; d.Condition != types.ServiceConditionHealthy || d.Required {
+		t.Errorf("api depends on pgbouncer with %+v, want healthy but not required", d)
 	}
 }

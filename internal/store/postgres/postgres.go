@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,6 +38,12 @@ type Config struct {
 	Tracer pgx.QueryTracer
 	// StatementTimeout, when set, makes the server cancel longer statements.
 	StatementTimeout time.Duration
+	// PgBouncer says URL is a PgBouncer in transaction mode, where a
+	// session outlives no transaction: statements run in pgx's exec mode
+	// (no named prepared statement) unless the URL names a
+	// default_query_exec_mode, and StatementTimeout is not sent, as
+	// PgBouncer refuses the startup parameter (set it on the role instead).
+	PgBouncer bool
 }
 
 // Store is a PostgreSQL database.
@@ -52,16 +59,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, errors.New("parse database url: invalid PostgreSQL URL") // the text may hold the password
 	}
-	if cfg.MaxConns > 0 {
-		pc.MaxConns = cfg.MaxConns
-	}
-	if pc.ConnConfig.ConnectTimeout == 0 { // an unreachable server fails fast, not after the OS's TCP timeout
-		pc.ConnConfig.ConnectTimeout = 5 * time.Second
-	}
-	if cfg.StatementTimeout > 0 {
-		pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(cfg.StatementTimeout.Milliseconds(), 10)
-	}
-	pc.ConnConfig.Tracer = cfg.Tracer
+	configure(pc, cfg)
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
@@ -71,6 +69,32 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("connect to postgres at %s: %w", pc.ConnConfig.Host, err)
 	}
 	return &Store{pool: pool}, nil
+}
+
+// configure applies cfg beyond its URL.
+func configure(pc *pgxpool.Config, cfg Config) {
+	if cfg.MaxConns > 0 {
+		pc.MaxConns = cfg.MaxConns
+	}
+	if pc.ConnConfig.ConnectTimeout == 0 { // an unreachable server fails fast, not after the OS's TCP timeout
+		pc.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	if cfg.PgBouncer && !strings.Contains(cfg.URL, "default_query_exec_mode") {
+		pc.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+	}
+	if cfg.StatementTimeout > 0 && !cfg.PgBouncer {
+		pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(cfg.StatementTimeout.Milliseconds(), 10)
+	}
+	pc.ConnConfig.Tracer = cfg.Tracer
+}
+
+// StatementTimeout is the server's statement_timeout for this store's
+// connections (0: none); behind PgBouncer it comes from the role or the
+// database, not from Config.
+func (s *Store) StatementTimeout(ctx context.Context) (time.Duration, error) {
+	var ms int64
+	err := s.pool.QueryRow(ctx, `SELECT setting::bigint FROM pg_settings WHERE name = 'statement_timeout'`).Scan(&ms)
+	return time.Duration(ms) * time.Millisecond, mapErr(err)
 }
 
 // Pool exposes the connection pool for its statistics.

@@ -15,6 +15,13 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) domain.Store { return pgtest.Open(t) })
 }
 
+// The contract through PgBouncer in transaction mode: no statement may
+// rely on a session outliving its transaction.
+func TestContractThroughPgBouncer(t *testing.T) {
+	pgtest.BouncerURL(t)
+	storetest.Run(t, func(t *testing.T) domain.Store { return pgtest.OpenThroughBouncer(t) })
+}
+
 func BenchmarkImportCatalog(b *testing.B) {
 	pgtest.URL(b)
 	storetest.BenchmarkImportCatalog(b, func(b *testing.B) domain.Store { return pgtest.Open(b) })

@@ -33,6 +33,32 @@ func URL(t testing.TB) string {
 	return u
 }
 
+// BouncerURL returns TEST_PGBOUNCER_URL, a PgBouncer in transaction mode in
+// front of TEST_POSTGRES_URL's server that reaches every database on it.
+// Without it the test is skipped, except under CI.
+func BouncerURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("TEST_PGBOUNCER_URL")
+	if u == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("TEST_PGBOUNCER_URL must be set in CI")
+		}
+		t.Skip("set TEST_PGBOUNCER_URL to run through PgBouncer")
+	}
+	return u
+}
+
+// ThroughBouncer returns the URL of database u (made by NewDatabase on
+// the server) through the PgBouncer of BouncerURL.
+func ThroughBouncer(t testing.TB, u string) string {
+	t.Helper()
+	db, err := url.Parse(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return withDatabase(BouncerURL(t), db.Path[1:])
+}
+
 // NewDatabase creates an empty database migrated to the latest version,
 // drops it when the test ends, and returns its URL. Like a database
 // migrated from scratch, it has an installation id of its own (a clone of
@@ -87,7 +113,20 @@ func Open(t testing.TB) *postgres.Store {
 // OpenTraced is Open with a tracer that sees every statement.
 func OpenTraced(t testing.TB, tracer pgx.QueryTracer) *postgres.Store {
 	t.Helper()
-	s, err := postgres.Open(context.Background(), postgres.Config{URL: NewDatabase(t), MaxConns: 8, Tracer: tracer})
+	return open(t, postgres.Config{URL: NewDatabase(t), MaxConns: 8, Tracer: tracer})
+}
+
+// OpenThroughBouncer is Open through PgBouncer (BouncerURL), the database
+// made directly on the server.
+func OpenThroughBouncer(t testing.TB) *postgres.Store {
+	t.Helper()
+	BouncerURL(t)
+	return open(t, postgres.Config{URL: ThroughBouncer(t, NewDatabase(t)), MaxConns: 8, PgBouncer: true})
+}
+
+func open(t testing.TB, cfg postgres.Config) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
