@@ -84,6 +84,7 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	ShutdownDrain   time.Duration // after a stop signal, before the listener closes
 	RequestTimeout  time.Duration // bounds a request's work, database waits included
+	ImportTimeout   time.Duration // the same for the parser's imports (a bulk import is long)
 	HTTP            HTTPTimeouts
 }
 
@@ -165,6 +166,7 @@ func loadConfig(getenv func(string) string) (Config, *envReader, error) {
 		ShutdownTimeout: e.seconds("SHUTDOWN_TIMEOUT_SECONDS", 15, 1, 600),
 		ShutdownDrain:   e.seconds("SHUTDOWN_DRAIN_SECONDS", 1, 0, 120),
 		RequestTimeout:  e.seconds("REQUEST_TIMEOUT_SECONDS", 15, 1, 600),
+		ImportTimeout:   e.seconds("IMPORT_TIMEOUT_SECONDS", 50, 1, 3600),
 		HTTP: HTTPTimeouts{
 			ReadHeader: e.seconds("HTTP_READ_HEADER_TIMEOUT_SECONDS", 5, 1, 600),
 			Read:       e.seconds("HTTP_READ_TIMEOUT_SECONDS", 30, 1, 3600),
@@ -193,6 +195,9 @@ func loadConfig(getenv func(string) string) (Config, *envReader, error) {
 	}
 	if c.InternalTokenPrevious != "" && c.InternalToken == "" {
 		e.fail("INTERNAL_TOKEN_PREVIOUS", "needs INTERNAL_TOKEN: it is only accepted beside the current token during a rotation")
+	}
+	if c.ImportTimeout >= c.HTTP.Write {
+		e.fail("IMPORT_TIMEOUT_SECONDS", "must be below HTTP_WRITE_TIMEOUT_SECONDS (%d), or an import's answer could not be written", int(c.HTTP.Write.Seconds()))
 	}
 	if c.CookieSameSite == "none" && !c.CookieSecure {
 		e.fail("COOKIE_SAMESITE", "none requires COOKIE_SECURE=true (browsers drop such cookies otherwise)")

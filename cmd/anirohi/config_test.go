@@ -104,6 +104,8 @@ func TestConfigProblems(t *testing.T) {
 			[]string{"INTERNAL_TOKEN_PREVIOUS"}},
 		{"long internal tokens", with(with(goodProduction(), "INTERNAL_TOKEN", strings.Repeat("k", 32)), "INTERNAL_TOKEN_PREVIOUS", strings.Repeat("o", 40)), nil},
 		{"previous internal token alone", map[string]string{"INTERNAL_TOKEN_PREVIOUS": "old-token"}, []string{"INTERNAL_TOKEN_PREVIOUS"}},
+		{"import timeout beyond the write timeout", map[string]string{"IMPORT_TIMEOUT_SECONDS": "60"}, []string{"IMPORT_TIMEOUT_SECONDS"}},
+		{"import timeout below a longer write timeout", map[string]string{"IMPORT_TIMEOUT_SECONDS": "120", "HTTP_WRITE_TIMEOUT_SECONDS": "180"}, nil},
 		{"IPv6 prefix too short", with(goodProduction(), "RATE_LIMIT_IPV6_PREFIX", "16"), []string{"RATE_LIMIT_IPV6_PREFIX"}},
 		{"IPv6 prefix too long", with(goodProduction(), "RATE_LIMIT_IPV6_PREFIX", "129"), []string{"RATE_LIMIT_IPV6_PREFIX"}},
 		{"negative drain", with(goodProduction(), "SHUTDOWN_DRAIN_SECONDS", "-1"), []string{"SHUTDOWN_DRAIN_SECONDS"}},

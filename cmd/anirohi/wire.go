@@ -180,6 +180,7 @@ func httpConfig(cfg Config) httpapi.Config {
 		RefreshTTL:     cfg.RefreshTTL,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		RequestTimeout: cfg.RequestTimeout,
+		ImportTimeout:  cfg.ImportTimeout,
 		TrustedProxies: cfg.TrustedProxies,
 		InternalTokens: []string{cfg.InternalToken, cfg.InternalTokenPrevious},
 		Limits: httpapi.Limits{

@@ -59,9 +59,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			ri.traceID = acceptTraceID(r.Header.Get("X-Trace-ID"))
 		}
 		ctx = logging.WithTrace(context.WithValue(ctx, infoKey{}, ri), ri.traceID, spanID)
-		if s.cfg.RequestTimeout > 0 { // a hung dependency answers 503 in bounded time
+		if d := s.deadline(r); d > 0 { // a hung dependency answers 503 in bounded time
 			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, s.cfg.RequestTimeout)
+			ctx, cancel = context.WithTimeout(ctx, d)
 			defer cancel()
 		}
 		w.Header().Set("X-Trace-ID", ri.traceID)
@@ -254,4 +254,14 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// deadline is how long a request's work may take: the parser's imports
+// (a bulk import writes up to 20,000 episodes) have ImportTimeout, the
+// others RequestTimeout.
+func (s *Server) deadline(r *http.Request) time.Duration {
+	if s.cfg.ImportTimeout > 0 && strings.HasPrefix(r.URL.Path, "/api/v1/internal/") {
+		return s.cfg.ImportTimeout
+	}
+	return s.cfg.RequestTimeout
 }

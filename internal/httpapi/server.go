@@ -29,6 +29,7 @@ type Config struct {
 	RefreshTTL     time.Duration // refresh cookie Max-Age
 	MaxBodyBytes   int64         // request bodies above this are 413
 	RequestTimeout time.Duration // deadline of a request's work; 0 for none
+	ImportTimeout  time.Duration // the same for /api/v1/internal/ (the parser's imports)
 	TrustedProxies []netip.Prefix
 	Limits         Limits
 	// InternalTokens are the parser's accepted X-Internal-Token values (the

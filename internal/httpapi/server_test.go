@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -461,5 +462,20 @@ func TestAbandonedRequestIsNoServerError(t *testing.T) {
 	logs := api.logs.String()
 	if w.Code != statusClientClosed || strings.Contains(logs, "dependency unavailable") || !strings.Contains(logs, `"status":499`) {
 		t.Errorf("abandoned request: status %d, logs %s", w.Code, logs)
+	}
+}
+
+// The parser's imports have their own deadline; every other route the
+// request timeout.
+func TestImportsHaveTheirOwnDeadline(t *testing.T) {
+	s := &Server{cfg: Config{RequestTimeout: 15 * time.Second, ImportTimeout: 50 * time.Second}}
+	for path, want := range map[string]time.Duration{
+		"/api/v1/internal/import/catalog": 50 * time.Second,
+		"/api/v1/anime":                   15 * time.Second,
+		"/api/v1/admin/anime":             15 * time.Second,
+	} {
+		if got := s.deadline(httptest.NewRequest("POST", path, nil)); got != want {
+			t.Errorf("deadline(%s) = %v, want %v", path, got, want)
+		}
 	}
 }
