@@ -2,6 +2,10 @@ package app
 
 import (
 	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
 )
@@ -12,7 +16,18 @@ import (
 type CatalogAdmin struct {
 	store   domain.CatalogAdminStore
 	catalog *Catalog // the clock, the text folding and the cache drop
+
+	dashboard singleflight.Group // one computation at a time
+	mu        sync.Mutex
+	last      domain.Dashboard // the latest dashboard, computed at lastAt
+	lastAt    time.Time
+	edits     uint64 // changes made here: a dashboard begun before one is not kept
 }
+
+// DashboardTTL is how long a dashboard is served again before it is
+// computed anew (its counts sum a row per anime); an editor's change on
+// this instance drops it at once.
+const DashboardTTL = 2 * time.Second
 
 // NewCatalogAdmin returns the editors' use cases over the catalog's.
 func NewCatalogAdmin(store domain.CatalogAdminStore, catalog *Catalog) *CatalogAdmin {
@@ -283,15 +298,38 @@ func (c *CatalogAdmin) DeleteVideo(ctx context.Context, e Edit, id string) error
 	return err
 }
 
-// Dashboard is the catalog at a glance.
+// Dashboard is the catalog at a glance, at most DashboardTTL old.
 func (c *CatalogAdmin) Dashboard(ctx context.Context) (domain.Dashboard, error) {
-	return c.store.Dashboard(ctx)
+	c.mu.Lock()
+	d, fresh := c.last, c.catalog.clock.Now().Sub(c.lastAt) < DashboardTTL
+	c.mu.Unlock()
+	if fresh {
+		return d, nil
+	}
+	v, err, _ := c.dashboard.Do("", func() (any, error) {
+		c.mu.Lock()
+		at, edits := c.catalog.clock.Now(), c.edits
+		c.mu.Unlock()
+		d, err := c.store.Dashboard(ctx)
+		c.mu.Lock()
+		if err == nil && edits == c.edits {
+			c.last, c.lastAt = d, at
+		}
+		c.mu.Unlock()
+		return d, err
+	})
+	return v.(domain.Dashboard), err
 }
 
-// done drops the cached catalog answers after a change that succeeded.
+// done drops the cached catalog answers and the dashboard after a change
+// that succeeded.
 func done[T any](ctx context.Context, c *CatalogAdmin, out T, err error) (T, error) {
 	if err == nil {
 		c.catalog.changed(ctx)
+		c.dashboard.Forget("")
+		c.mu.Lock()
+		c.lastAt, c.edits = time.Time{}, c.edits+1
+		c.mu.Unlock()
 	}
 	return out, err
 }

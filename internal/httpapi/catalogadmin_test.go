@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/anirohi/anirohi-api/internal/app"
 	"github.com/anirohi/anirohi-api/internal/domain"
 	"github.com/anirohi/anirohi-api/internal/platform/ratelimit"
 )
@@ -386,4 +387,31 @@ func TestCatalogAdminWrites(t *testing.T) {
 			t.Errorf("/admin/me = %+v", me)
 		}
 	})
+}
+
+// The dashboard is computed at most every DashboardTTL: an import shows
+// after it, an editor's change on the same instance at once.
+func TestDashboardIsAtMostTwoSecondsOld(t *testing.T) {
+	api := newTestAPI(t, withParser())
+	ed := api.registerWithRole("editor@example.com", domain.RoleEditor)
+	total := func() int {
+		var d dashboardResponse
+		api.get("/api/v1/admin/dashboard", ed.access, &d)
+		return d.TotalAnime
+	}
+	if n := total(); n != 0 {
+		t.Fatalf("empty catalog: %d anime", n)
+	}
+	api.importing("catalog", `{"items":[`+titanItem+`]}`).wantStatus(t, 200)
+	if n := total(); n != 0 {
+		t.Errorf("at once after an import: %d anime, want the dashboard of a moment ago (0)", n)
+	}
+	api.clock.Advance(app.DashboardTTL)
+	if n := total(); n != 1 {
+		t.Errorf("%v after an import: %d anime, want 1", app.DashboardTTL, n)
+	}
+	api.do(req{method: "POST", path: "/api/v1/admin/anime", token: ed.access, body: `{"title":"Frieren"}`}).wantStatus(t, 201)
+	if n := total(); n != 2 {
+		t.Errorf("at once after an editor's change: %d anime, want 2", n)
+	}
 }
