@@ -23,14 +23,7 @@ import (
 // skipped, except under CI, where PostgreSQL must never silently drop out.
 func URL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv("TEST_POSTGRES_URL")
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("TEST_POSTGRES_URL must be set in CI")
-		}
-		t.Skip("set TEST_POSTGRES_URL to run against PostgreSQL")
-	}
-	return u
+	return required(t, "TEST_POSTGRES_URL", "run against PostgreSQL")
 }
 
 // BouncerURL returns TEST_PGBOUNCER_URL, a PgBouncer in transaction mode in
@@ -38,12 +31,19 @@ func URL(t testing.TB) string {
 // Without it the test is skipped, except under CI.
 func BouncerURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv("TEST_PGBOUNCER_URL")
+	return required(t, "TEST_PGBOUNCER_URL", "run through PgBouncer")
+}
+
+// required returns the variable's value; unset, it skips the test (to do
+// what it is set to do), or fails it under CI.
+func required(t testing.TB, name, purpose string) string {
+	t.Helper()
+	u := os.Getenv(name)
 	if u == "" {
 		if os.Getenv("CI") != "" {
-			t.Fatal("TEST_PGBOUNCER_URL must be set in CI")
+			t.Fatal(name + " must be set in CI")
 		}
-		t.Skip("set TEST_PGBOUNCER_URL to run through PgBouncer")
+		t.Skip("set " + name + " to " + purpose)
 	}
 	return u
 }
