@@ -65,7 +65,10 @@ func (s *Store) AnimeList(ctx context.Context, q domain.AnimeQuery) ([]domain.An
 		f.add("a.status = ?", q.Status)
 	}
 	if q.GenreKey != "" {
-		f.add("a.id IN (SELECT anime_id FROM anime_genres WHERE genre_key = ?)", q.GenreKey)
+		// EXISTS, not IN: SQLite then walks the title index and stops at the
+		// page's end, where IN sorted every anime of the genre (33 ms → 2 ms
+		// for a page of a genre of 3,000 anime).
+		f.add("EXISTS (SELECT 1 FROM anime_genres g WHERE g.genre_key = ? AND g.anime_id = a.id)", q.GenreKey)
 	}
 	f.search(q.Search)
 	order, orderArgs := "a.title_key, a.id", []any{}
