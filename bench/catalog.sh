@@ -39,6 +39,9 @@ done
 for sc in $SCEN; do
   [[ " $ALL " == *" $sc "* ]] || { echo "unknown scenario $sc (of: $ALL)" >&2; exit 2; }
 done
+for c in $CONNS; do # wrk needs a connection per thread, else it measures nothing
+  [ "$c" -ge "$THREADS" ] || { echo "-c $c is below -t $THREADS (use -t 1 for one connection)" >&2; exit 2; }
+done
 # want SCENARIO: whether -s chose it
 want() { [[ " $SCEN " == *" $1 "* ]]; }
 command -v wrk >/dev/null || { echo "wrk not found (apt-get install wrk)" >&2; exit 1; }
