@@ -117,19 +117,7 @@ func (ch AnimeChange) check() []domain.FieldError {
 	if ch.Slug != nil && !domain.ValidSlug(*ch.Slug) {
 		errs = append(errs, errSlug)
 	}
-	if v := ch.Description.Value; v != nil {
-		errs = append(errs, domain.CheckText("description", *v, domain.MaxDescriptionLen, true)...)
-	}
-	if v := ch.Year.Value; v != nil {
-		errs = append(errs, domain.CheckRange("year", *v, domain.MinYear, domain.MaxYear)...)
-	}
-	if v := ch.Status.Value; v != nil && !domain.ValidAnimeStatus(*v) {
-		errs = append(errs, domain.FieldError{Field: "status", Message: "must be one of ongoing, completed, upcoming"})
-	}
-	if v := ch.Poster.Value; v != nil {
-		errs = append(errs, domain.CheckHTTPURL("poster", *v)...)
-	}
-	return errs
+	return append(errs, domain.CheckAnimeDetails(ch.Description.Value, ch.Year.Value, ch.Status.Value, ch.Poster.Value)...)
 }
 
 // UpdateAnime applies an editor's change; a new title refolds the names
@@ -240,7 +228,7 @@ func (c *CatalogAdmin) Videos(ctx context.Context, episodeID string) ([]domain.V
 
 // CreateVideo adds a source to an episode.
 func (c *CatalogAdmin) CreateVideo(ctx context.Context, e Edit, v domain.VideoSource) (domain.VideoSource, error) {
-	if errs := checkVideo(v.Type, v.URL, v.SourceName, v.Priority); len(errs) > 0 {
+	if errs := domain.CheckVideoFields(&v.Type, &v.URL, &v.SourceName, &v.Priority); len(errs) > 0 {
 		return domain.VideoSource{}, domain.Invalid(errs...)
 	}
 	if !domain.ValidUUID(v.EpisodeID) {
@@ -251,32 +239,15 @@ func (c *CatalogAdmin) CreateVideo(ctx context.Context, e Edit, v domain.VideoSo
 	return done(ctx, c, out, err)
 }
 
-func checkVideo(typ, url, sourceName string, priority int) []domain.FieldError {
-	return domain.VideoImport{Type: typ, URL: url, SourceName: sourceName, Priority: priority}.Check()
-}
-
 // UpdateVideo applies an editor's change of a source; state true audits
 // it as a state change (is_active and priority only).
 func (c *CatalogAdmin) UpdateVideo(ctx context.Context, e Edit, id string, p domain.VideoPatch, state bool) (domain.VideoSource, error) {
-	var errs []domain.FieldError
-	if p.Type != nil {
-		t, ok := domain.VideoType(*p.Type)
-		if !ok {
-			errs = append(errs, domain.FieldError{Field: "type", Message: "must be one of iframe, embed, m3u8 (or hls), mp4"})
-		}
-		p.Type = &t
-	}
-	if p.URL != nil {
-		errs = append(errs, domain.CheckHTTPURL("url", *p.URL)...)
-	}
-	if p.SourceName != nil {
-		errs = append(errs, domain.CheckName("source_name", *p.SourceName, domain.MaxSourceIDLen)...)
-	}
-	if p.Priority != nil {
-		errs = append(errs, domain.CheckRange("priority", *p.Priority, domain.MinPriority, domain.MaxPriority)...)
-	}
-	if len(errs) > 0 {
+	if errs := domain.CheckVideoFields(p.Type, p.URL, p.SourceName, p.Priority); len(errs) > 0 {
 		return domain.VideoSource{}, domain.Invalid(errs...)
+	}
+	if p.Type != nil {
+		t, _ := domain.VideoType(*p.Type)
+		p.Type = &t
 	}
 	if !domain.ValidUUID(id) {
 		return domain.VideoSource{}, errNoVideo

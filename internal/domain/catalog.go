@@ -379,20 +379,27 @@ func (a AnimeImport) Check() []FieldError {
 	for i, g := range a.Genres {
 		errs = append(errs, CheckName(IndexedField("genres", i), g, MaxTitleLen)...)
 	}
-	if a.Description != nil {
-		errs = append(errs, CheckText("description", *a.Description, MaxDescriptionLen, true)...)
-	}
-	if a.Year != nil {
-		errs = append(errs, CheckRange("year", *a.Year, MinYear, MaxYear)...)
-	}
-	if a.Status != nil && !ValidAnimeStatus(*a.Status) {
-		errs = append(errs, FieldError{"status", "must be one of ongoing, completed, upcoming"})
-	}
-	if a.Poster != nil {
-		errs = append(errs, CheckHTTPURL("poster", *a.Poster)...)
-	}
+	errs = append(errs, CheckAnimeDetails(a.Description, a.Year, a.Status, a.Poster)...)
 	for i, e := range a.Episodes {
 		errs = append(errs, PrefixFields(IndexedField("episodes", i), e.Check())...)
+	}
+	return errs
+}
+
+// CheckAnimeDetails validates an anime's optional fields, those given.
+func CheckAnimeDetails(description *string, year *int, status, poster *string) []FieldError {
+	var errs []FieldError
+	if description != nil {
+		errs = append(errs, CheckText("description", *description, MaxDescriptionLen, true)...)
+	}
+	if year != nil {
+		errs = append(errs, CheckRange("year", *year, MinYear, MaxYear)...)
+	}
+	if status != nil && !ValidAnimeStatus(*status) {
+		errs = append(errs, FieldError{"status", "must be one of ongoing, completed, upcoming"})
+	}
+	if poster != nil {
+		errs = append(errs, CheckHTTPURL("poster", *poster)...)
 	}
 	return errs
 }
@@ -413,13 +420,27 @@ func (e EpisodeImport) Check() []FieldError {
 // Check validates a video source as the parser sends it (Type already in
 // its stored form, "" when it was none of the known ones).
 func (v VideoImport) Check() []FieldError {
+	return CheckVideoFields(&v.Type, &v.URL, &v.SourceName, &v.Priority)
+}
+
+// CheckVideoFields validates a video source's fields, those given.
+func CheckVideoFields(typ, url, sourceName *string, priority *int) []FieldError {
 	var errs []FieldError
-	if _, ok := VideoType(v.Type); !ok {
-		errs = append(errs, FieldError{"type", "must be one of iframe, embed, m3u8 (or hls), mp4"})
+	if typ != nil {
+		if _, ok := VideoType(*typ); !ok {
+			errs = append(errs, FieldError{"type", "must be one of iframe, embed, m3u8 (or hls), mp4"})
+		}
 	}
-	errs = append(errs, CheckHTTPURL("url", v.URL)...)
-	errs = append(errs, CheckName("source_name", v.SourceName, MaxSourceIDLen)...)
-	return append(errs, CheckRange("priority", v.Priority, MinPriority, MaxPriority)...)
+	if url != nil {
+		errs = append(errs, CheckHTTPURL("url", *url)...)
+	}
+	if sourceName != nil {
+		errs = append(errs, CheckName("source_name", *sourceName, MaxSourceIDLen)...)
+	}
+	if priority != nil {
+		errs = append(errs, CheckRange("priority", *priority, MinPriority, MaxPriority)...)
+	}
+	return errs
 }
 
 // IndexedField names the i-th element of a list field ("episodes[2]").
