@@ -17,6 +17,10 @@ import (
 	"github.com/anirohi/anirohi-api/internal/store/storetest"
 )
 
+var editAt = time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)
+
+func ptr[T any](v T) *T { return &v }
+
 // openWithConn returns a store on a fresh database and a connection to it.
 func openWithConn(t *testing.T) (*postgres.Store, *pgx.Conn) {
 	t.Helper()

@@ -17,6 +17,7 @@ func testCatalogAdmin(t *testing.T, open Opener) {
 	t.Run("video sources", func(t *testing.T) { testAdminVideos(t, open) })
 	t.Run("audit", func(t *testing.T) { testCatalogAudit(t, open) })
 	t.Run("dashboard", func(t *testing.T) { testCatalogDashboard(t, open) })
+	t.Run("a walk through every edit", func(t *testing.T) { testEditWalk(t, open) })
 }
 
 // editAudit is the audit entry an editor's change starts with.
