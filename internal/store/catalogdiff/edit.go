@@ -79,3 +79,21 @@ func PatchAnime(a domain.Anime, p domain.AnimePatch) domain.Anime {
 	Set(&a.Active, p.Active)
 	return a
 }
+
+// PatchEpisode returns e with the patch applied.
+func PatchEpisode(e domain.Episode, p domain.EpisodePatch) domain.Episode {
+	Set(&e.Number, p.Number)
+	Change(&e.Title, p.Title)
+	Set(&e.Active, p.Active)
+	return e
+}
+
+// PatchVideo returns v with the patch applied.
+func PatchVideo(v domain.VideoSource, p domain.VideoPatch) domain.VideoSource {
+	Set(&v.Type, p.Type)
+	Set(&v.URL, p.URL)
+	Set(&v.SourceName, p.SourceName)
+	Set(&v.Priority, p.Priority)
+	Set(&v.Active, p.Active)
+	return v
+}

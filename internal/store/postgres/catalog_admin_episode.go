@@ -101,9 +101,7 @@ func (s *Store) CreateEpisode(ctx context.Context, e domain.NewEpisode, now time
 // UpdateEpisode implements domain.CatalogAdminStore.
 func (s *Store) UpdateEpisode(ctx context.Context, id string, p domain.EpisodePatch, now time.Time, audit *domain.AuditEntry) (domain.AdminEpisode, error) {
 	out, err := s.changeEpisode(ctx, id, now, audit, func(e *domain.Episode) error {
-		catalogdiff.Set(&e.Number, p.Number)
-		catalogdiff.Change(&e.Title, p.Title)
-		catalogdiff.Set(&e.Active, p.Active)
+		*e = catalogdiff.PatchEpisode(*e, p)
 		return nil
 	})
 	if err != nil {

@@ -104,11 +104,7 @@ func (s *Store) CreateEpisode(ctx context.Context, e domain.NewEpisode, now time
 
 // UpdateEpisode implements domain.CatalogAdminStore.
 func (s *Store) UpdateEpisode(ctx context.Context, id string, p domain.EpisodePatch, now time.Time, audit *domain.AuditEntry) (domain.AdminEpisode, error) {
-	out, err := s.changeEpisode(ctx, id, now, audit, func(e *domain.Episode) {
-		catalogdiff.Set(&e.Number, p.Number)
-		catalogdiff.Change(&e.Title, p.Title)
-		catalogdiff.Set(&e.Active, p.Active)
-	})
+	out, err := s.changeEpisode(ctx, id, now, audit, func(e *domain.Episode) { *e = catalogdiff.PatchEpisode(*e, p) })
 	if err != nil {
 		return domain.AdminEpisode{}, fmt.Errorf("update episode: %w", err)
 	}

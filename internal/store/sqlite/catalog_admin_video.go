@@ -89,12 +89,7 @@ func (s *Store) UpdateVideo(ctx context.Context, id string, p domain.VideoPatch,
 		if err != nil {
 			return "", nil, err
 		}
-		out = old
-		catalogdiff.Set(&out.Type, p.Type)
-		catalogdiff.Set(&out.URL, p.URL)
-		catalogdiff.Set(&out.SourceName, p.SourceName)
-		catalogdiff.Set(&out.Priority, p.Priority)
-		catalogdiff.Set(&out.Active, p.Active)
+		out = catalogdiff.PatchVideo(old, p)
 		changes := catalogdiff.Diff(catalogdiff.VideoValues(old), catalogdiff.VideoValues(out))
 		if len(changes) == 0 {
 			return id, changes, nil
