@@ -52,16 +52,11 @@ func usersCmd(ctx context.Context, args []string, env environ, stdin io.Reader, 
 		return fmt.Errorf("read password: %w", err)
 	}
 	pw = strings.TrimRight(pw, "\r\n")
-	store, err := openStore(ctx, cfg, nil, logging.Named(logging.New(stderr, slog.LevelWarn, nil), "anirohi"))
+	auth, closeStore, err := openAuth(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	clock := systemClock{}
-	auth, err := newAuth(cfg, store, app.NewAccess(store, clock), clock, nil)
-	if err != nil {
-		return err
-	}
+	defer closeStore()
 	created, granted, err := auth.EnsureAdmin(ctx, *email, pw)
 	if e := domain.AsError(err); e != nil && len(e.Fields) > 0 {
 		return fmt.Errorf("%s %s", e.Fields[0].Field, e.Fields[0].Message)
@@ -81,16 +76,11 @@ func usersCmd(ctx context.Context, args []string, env environ, stdin io.Reader, 
 
 // changeRole grants or revokes a role of an existing account.
 func changeRole(ctx context.Context, cfg Config, email, role string, grant bool, stdout, stderr io.Writer) error {
-	store, err := openStore(ctx, cfg, nil, logging.Named(logging.New(stderr, slog.LevelWarn, nil), "anirohi"))
+	auth, closeStore, err := openAuth(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	clock := systemClock{}
-	auth, err := newAuth(cfg, store, app.NewAccess(store, clock), clock, nil)
-	if err != nil {
-		return err
-	}
+	defer closeStore()
 	changed, err := auth.ChangeRoleByEmail(ctx, email, role, grant)
 	if e := domain.AsError(err); e != nil && e.Msg != "" {
 		return fmt.Errorf("%s", describeError(e))
@@ -109,6 +99,21 @@ func changeRole(ctx context.Context, cfg Config, email, role string, grant bool,
 		fmt.Fprintf(stdout, "revoked %s from %s\n", role, email)
 	}
 	return nil
+}
+
+// openAuth opens the database for a command and the auth use cases over
+// it; closeStore closes the database.
+func openAuth(ctx context.Context, cfg Config, stderr io.Writer) (auth *app.Auth, closeStore func(), err error) {
+	store, err := openStore(ctx, cfg, nil, logging.Named(logging.New(stderr, slog.LevelWarn, nil), "anirohi"))
+	if err != nil {
+		return nil, nil, err
+	}
+	clock := systemClock{}
+	if auth, err = newAuth(cfg, store, app.NewAccess(store, clock), clock, nil); err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return auth, store.Close, nil
 }
 
 // describeError is a domain error for a terminal.
