@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -81,19 +82,7 @@ func wantAdminTitles(t *testing.T, s domain.Store, q domain.AdminAnimeQuery, tot
 		q.Limit = 100
 	}
 	list, n, err := s.AdminAnimeList(t.Context(), q)
-	if err != nil {
-		t.Fatalf("AdminAnimeList(%+v) error = %v", q, err)
-	}
-	got := []string{}
-	for _, a := range list {
-		got = append(got, a.Title)
-	}
-	if want == nil {
-		want = []string{}
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("AdminAnimeList(%+v) titles (-want +got):\n%s", q, diff)
-	}
+	wantListed(t, fmt.Sprintf("AdminAnimeList(%+v)", q), list, err, want)
 	if n != total {
 		t.Errorf("AdminAnimeList(%+v) total = %d, want %d", q, n, total)
 	}

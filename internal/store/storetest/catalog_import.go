@@ -246,16 +246,11 @@ func testCatalogImport(t *testing.T, open Opener) {
 	})
 }
 
-// wantTitles lists the catalog (a page of 100) and checks the titles in
-// order and the total.
-func wantTitles(t *testing.T, s domain.Store, q domain.AnimeQuery, want ...string) {
+// wantListed checks a list call's titles, in order.
+func wantListed(t *testing.T, call string, list []domain.Anime, err error, want []string) {
 	t.Helper()
-	if q.Limit == 0 {
-		q.Limit = 100
-	}
-	list, total, err := s.AnimeList(t.Context(), q)
 	if err != nil {
-		t.Fatalf("AnimeList(%+v) error = %v", q, err)
+		t.Fatalf("%s error = %v", call, err)
 	}
 	got := []string{}
 	for _, a := range list {
@@ -265,8 +260,19 @@ func wantTitles(t *testing.T, s domain.Store, q domain.AnimeQuery, want ...strin
 		want = []string{}
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("AnimeList(%+v) titles (-want +got):\n%s", q, diff)
+		t.Errorf("%s titles (-want +got):\n%s", call, diff)
 	}
+}
+
+// wantTitles lists the catalog (a page of 100) and checks the titles in
+// order and the total.
+func wantTitles(t *testing.T, s domain.Store, q domain.AnimeQuery, want ...string) {
+	t.Helper()
+	if q.Limit == 0 {
+		q.Limit = 100
+	}
+	list, total, err := s.AnimeList(t.Context(), q)
+	wantListed(t, fmt.Sprintf("AnimeList(%+v)", q), list, err, want)
 	if q.Skip == 0 && q.Limit > len(want) && total != len(want) {
 		t.Errorf("AnimeList(%+v) total = %d, want %d", q, total, len(want))
 	}
