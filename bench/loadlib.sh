@@ -9,6 +9,12 @@
 # login and refresh limits then apply per viewer, as behind a load
 # balancer, instead of to the generator's one address).
 #
+# The catalog holds LOAD_CATALOG anime (default 20,000; 0: none) from
+# `anirohi catalog seed`, loaded once per schema into a template (a
+# PostgreSQL template database, a SQLite file under bench/out/load) with
+# planner statistics, and copied into each fresh database: loading 20,000
+# anime takes minutes on SQLite. Needs sqlite3 for SQLite's statistics.
+#
 # Server settings can be overridden as ANIROHI_<VAR>=value (as bench/run.sh).
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,6 +25,7 @@ mkdir -p "$OUT"
 PG=postgres://postgres@127.0.0.1:5432
 LOAD_REDIS=${LOAD_REDIS:-redis://127.0.0.1:6379/0}
 LOAD_USERS=${LOAD_USERS:-10000}
+LOAD_CATALOG=${LOAD_CATALOG:-20000}
 SECRET=bench-load-secret-$(date +%s)-0123456789abcdef0123456789
 SERVER_PIDS=()
 
@@ -30,18 +37,57 @@ load_build() {
 # box_state: the machine's cores and load, for the record
 box_state() { echo "box: $(nproc) cores, $(uptime | sed 's/.*load average/load average/')"; }
 
-# start_server ENGINE NAME PORT: a fresh database (PostgreSQL anirohi_load_NAME,
-# or SQLite /tmp/anirohi-load-NAME.db), migrated and seeded with LOAD_USERS users,
-# then the service on 127.0.0.1:PORT. Sets SRV_PID SRV_URL SRV_DB SRV_LOG SRV_PGPID.
-start_server() {
-  local engine=$1 name=$2 port=$3
+# catalog_template ENGINE: the name of a database (PostgreSQL) or file
+# (SQLite) holding the schema and LOAD_CATALOG seeded anime, made on first
+# use; named by the catalog size and a hash of the migrations and the seed
+# code, so that a schema change makes a new one
+catalog_template() {
+  local engine=$1 key db
+  key=$(cat "$ROOT"/internal/store/*/migrations/*.sql "$ROOT/cmd/anirohi/seed.go" | md5sum | cut -c1-10)
   case $engine in
     postgres|pg)
-      psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS anirohi_load_$name WITH (FORCE)" -c "CREATE DATABASE anirohi_load_$name" 2>&1 | grep -v NOTICE >&2 || true
+      db=anirohi_load_tpl_${LOAD_CATALOG}_$key
+      if [ "$(psql -qtAX "$PG/postgres" -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]; then
+        psql -q "$PG/postgres" -c "CREATE DATABASE ${db}_part" >&2
+        seed_template "$PG/${db}_part?sslmode=disable" >&2
+        psql -q "$PG/${db}_part" -c "VACUUM (ANALYZE)" >&2
+        psql -q "$PG/postgres" -c "ALTER DATABASE ${db}_part RENAME TO $db" >&2
+      fi ;;
+    sqlite)
+      db=$OUT/catalog-tpl-${LOAD_CATALOG}-$key.db
+      if [ ! -f "$db" ]; then
+        rm -f "$db.part"*
+        seed_template "sqlite:$db.part" >&2
+        sqlite3 "$db.part" "PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;" >/dev/null
+        mv "$db.part" "$db"
+      fi ;;
+  esac
+  echo "$db"
+}
+
+# seed_template DATABASE_URL: migrate, then load the synthetic catalog
+seed_template() {
+  echo "making a catalog template of $LOAD_CATALOG anime (once per schema)" >&2
+  env ENV=test DATABASE_URL="$1" SECRET_KEY="$SECRET" "$OUT/anirohi" migrate up >/dev/null
+  env ENV=test DATABASE_URL="$1" SECRET_KEY="$SECRET" "$OUT/anirohi" catalog seed -anime "$LOAD_CATALOG" | tail -1
+}
+
+# start_server ENGINE NAME PORT: a fresh database (PostgreSQL anirohi_load_NAME,
+# or SQLite /tmp/anirohi-load-NAME.db) with the catalog template's content,
+# migrated and seeded with LOAD_USERS users, then the service on
+# 127.0.0.1:PORT. Sets SRV_PID SRV_URL SRV_DB SRV_LOG SRV_PGPID.
+start_server() {
+  local engine=$1 name=$2 port=$3 tpl=
+  [ "$LOAD_CATALOG" -gt 0 ] && tpl=$(catalog_template "$engine")
+  case $engine in
+    postgres|pg)
+      psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS anirohi_load_$name WITH (FORCE)" \
+        -c "CREATE DATABASE anirohi_load_$name${tpl:+ TEMPLATE $tpl}" 2>&1 | grep -v NOTICE >&2 || true
       SRV_DB=$PG/anirohi_load_$name?sslmode=disable
       SRV_PGPID=$(port_pid 5432) ;;
     sqlite)
       rm -f "/tmp/anirohi-load-$name.db" "/tmp/anirohi-load-$name.db-wal" "/tmp/anirohi-load-$name.db-shm"
+      [ -z "$tpl" ] || cp "$tpl" "/tmp/anirohi-load-$name.db"
       SRV_DB=sqlite:/tmp/anirohi-load-$name.db
       SRV_PGPID= ;;
     *) echo "unknown engine $engine (postgres, sqlite)" >&2; return 2 ;;

@@ -82,6 +82,7 @@ Flags:
 		maxOther   = fs.Float64("max-other", 60, "capacity: a failing step during which other processes (not the server, PostgreSQL or the generator) used more than this % of a core is rerun (0 = never)")
 		stepHook   = fs.String("step-hook", "", "capacity: shell command run before each step (e.g. wait for a quiet box); VIEWERS is set")
 		label      = fs.String("label", "", "a name printed with the results (e.g. the engine)")
+		titles     = fs.Int("catalog-titles", 10000, "title pages and episode lists pick from the first this many catalog titles (GET /api/v1/anime at the start, which pages no deeper than skip=10000; 0 = no catalog reads)")
 	)
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if err == flag.ErrHelp {
@@ -112,6 +113,14 @@ Flags:
 	}
 	if *progress > 0 {
 		cfg.Progress = os.Stderr
+	}
+	if *titles > 0 {
+		if cfg.Slugs, err = loadgen.FetchSlugs(context.Background(), loadgen.NewClient(1, *timeout), *url, *titles); err != nil {
+			return fail("catalog titles: %v", err)
+		}
+		if len(cfg.Slugs) == 0 {
+			fmt.Fprintln(os.Stderr, "load: the catalog is empty: no title pages or episode lists in the mix")
+		}
 	}
 	if *serverPID > 0 {
 		cfg.Watch = append(cfg.Watch, loadgen.ProcWatch{Label: "server", PID: *serverPID})

@@ -162,13 +162,17 @@ type Rates struct {
 	LibraryWrite float64 // PUT  /api/v1/me/library/{title}?provider=rpc {"status"} (1 in 4 also is_favorite)
 	Refresh      float64 // POST /api/v1/auth/refresh with the refresh_token cookie
 	Login        float64 // POST /api/v1/auth/login (then GET /api/v1/users/me, as the client does)
+	TitlePage    float64 // GET  /api/read/anime/{slug} of a catalog title (Config.Slugs)
+	EpisodeList  float64 // GET  /api/v1/anime/{slug}/episodes of a catalog title
 }
 
-// DefaultRates give, with a save every 5 s (12 a minute), about 16.7
-// requests per viewer per minute, under the default per-user limit of 60.
-var DefaultRates = Rates{LibraryRead: 1, ProgressRead: 2, HistoryRead: 1, LibraryWrite: 0.5, Refresh: 0.2, Login: 0.02}
+// DefaultRates give, with a save every 5 s (12 a minute), about 18.7
+// requests per viewer per minute, under the default per-user limit of 60
+// (16.7 without a catalog to read).
+var DefaultRates = Rates{LibraryRead: 1, ProgressRead: 2, HistoryRead: 1, LibraryWrite: 0.5, Refresh: 0.2, Login: 0.02,
+	TitlePage: 1, EpisodeList: 1}
 
-var rateNames = []string{"library", "progress", "history", "library-put", "refresh", "login"}
+var rateNames = []string{"library", "progress", "history", "library-put", "refresh", "login", "title", "episodes"}
 
 func (r *Rates) field(name string) *float64 {
 	switch name {
@@ -184,12 +188,16 @@ func (r *Rates) field(name string) *float64 {
 		return &r.Refresh
 	case "login":
 		return &r.Login
+	case "title":
+		return &r.TitlePage
+	case "episodes":
+		return &r.EpisodeList
 	}
 	return nil
 }
 
 // ParseRates reads "library=1,progress=2,..." over base: the names are
-// library, progress, history, library-put, refresh and login.
+// library, progress, history, library-put, refresh, login, title and episodes.
 func ParseRates(s string, base Rates) (Rates, error) {
 	r := base
 	for _, kv := range strings.Split(s, ",") {
@@ -224,7 +232,7 @@ func (r Rates) String() string {
 // a save every saveEvery (a login counts two: login and users/me).
 func (r Rates) PerMinute(saveEvery time.Duration) float64 {
 	return time.Minute.Seconds()/saveEvery.Seconds() + r.LibraryRead + r.ProgressRead + r.HistoryRead +
-		r.LibraryWrite + r.Refresh + 2*r.Login
+		r.LibraryWrite + r.Refresh + 2*r.Login + r.TitlePage + r.EpisodeList
 }
 
 // ProcWatch names a local process whose CPU time is measured over the
@@ -250,6 +258,7 @@ type Config struct {
 	RateScale        float64       // multiplies every Rates entry (1)
 	RefetchAfterSave float64       // probability a save is followed by GET progress (TanStack invalidation; 0)
 	Provider         string        // ?provider= (rpc)
+	Slugs            []string      // catalog titles the title pages and episode lists pick from (none: no catalog reads)
 
 	Accounts []*Account
 

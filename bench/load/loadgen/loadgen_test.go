@@ -58,6 +58,14 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(path, "/api/v1/me/library/") {
 		key = r.Method + " /api/v1/me/library/{title_id}"
 	}
+	if slug, ok := strings.CutPrefix(path, "/api/read/anime/"); ok {
+		key = r.Method + " /api/read/anime/{slug}"
+		f.calls["title "+slug]++
+	}
+	if slug, ok := strings.CutSuffix(strings.TrimPrefix(path, "/api/v1/anime/"), "/episodes"); ok && path != slug {
+		key = r.Method + " /api/v1/anime/{slug}/episodes"
+		f.calls["episodes "+slug]++
+	}
 	f.calls[key]++
 	switch {
 	case key == "POST /api/v1/auth/login":
@@ -110,8 +118,65 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("X-Next-Cursor", strconv.Itoa(to))
 		}
 		json.NewEncoder(w).Encode(rows[from:to])
+	case key == "GET /api/v1/anime": // a catalog of fakeTitles titles
+		q := r.URL.Query()
+		skip, _ := strconv.Atoi(q.Get("skip"))
+		limit, _ := strconv.Atoi(q.Get("limit"))
+		items := []map[string]string{}
+		for i := skip; i < min(skip+limit, fakeTitles); i++ {
+			items = append(items, map[string]string{"slug": "anime-" + strconv.Itoa(i), "title": "Anime"})
+		}
+		json.NewEncoder(w).Encode(items)
 	default:
 		w.Write([]byte(`[]`))
+	}
+}
+
+const fakeTitles = 250
+
+func TestFetchSlugs(t *testing.T) {
+	srv := httptest.NewServer(newFake())
+	defer srv.Close()
+	for _, max := range []int{250, 1000, 120} {
+		slugs, err := FetchSlugs(context.Background(), srv.Client(), srv.URL, max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := min(max, fakeTitles); len(slugs) != want || slugs[0] != "anime-0" || slugs[want-1] != "anime-"+strconv.Itoa(want-1) {
+			t.Errorf("max %d: %d slugs, want %d in catalog order: %v…", max, len(slugs), want, slugs[:min(3, len(slugs))])
+		}
+	}
+}
+
+func TestViewersReadTheCatalog(t *testing.T) {
+	f := newFake()
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	cfg := testConfig(srv.URL, 3)
+	cfg.Rates = Rates{TitlePage: 1200, EpisodeList: 1200}
+	cfg.VerifyWrites = false
+	s, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.calls["GET /api/read/anime/{slug}"]+f.calls["GET /api/v1/anime/{slug}/episodes"] != 0 {
+		t.Fatalf("catalog reads without a catalog: %v", f.calls)
+	}
+	cfg.Slugs = []string{"a", "b"}
+	if s, err = Run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"title a", "title b", "episodes a", "episodes b"} {
+		if f.calls[k] == 0 {
+			t.Errorf("no %s in %v", k, f.calls)
+		}
+	}
+	got := map[string]uint64{}
+	for _, e := range s.Endpoints {
+		got[e.Endpoint] = e.Count
+	}
+	if got[epTitlePage] == 0 || got[epEpisodeList] == 0 || s.Errors() != 0 {
+		t.Errorf("endpoints %v, errors %d", got, s.Errors())
 	}
 }
 

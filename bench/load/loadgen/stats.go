@@ -24,11 +24,13 @@ const (
 	epRefresh     = "POST /api/v1/auth/refresh"
 	epLogin       = "POST /api/v1/auth/login"
 	epMe          = "GET /api/v1/users/me"
+	epTitlePage   = "GET /api/read/anime/{slug}"
+	epEpisodeList = "GET /api/v1/anime/{slug}/episodes"
 	overallLabel  = "overall"
 	errorBodySize = 300
 )
 
-var endpointOrder = []string{epSave, epProgress, epLibrary, epLibraryPut, epHistory, epRefresh, epLogin, epMe}
+var endpointOrder = []string{epSave, epProgress, epLibrary, epLibraryPut, epHistory, epRefresh, epLogin, epMe, epTitlePage, epEpisodeList}
 
 type epStats struct {
 	h        hist

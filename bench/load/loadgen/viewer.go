@@ -22,6 +22,8 @@ const (
 	evLibraryWrite
 	evRefresh
 	evLogin
+	evTitlePage
+	evEpisodeList
 	numEvents
 )
 
@@ -80,6 +82,15 @@ func (v *viewer) rate(e event) float64 {
 		return rt.Refresh * s
 	case evLogin:
 		return rt.Login * s
+	}
+	if len(v.r.cfg.Slugs) == 0 {
+		return 0 // no catalog to read
+	}
+	switch e {
+	case evTitlePage:
+		return rt.TitlePage * s
+	case evEpisodeList:
+		return rt.EpisodeList * s
 	}
 	return 0
 }
@@ -181,8 +192,16 @@ func (v *viewer) do(ctx context.Context, e event, at time.Time) {
 		v.refresh(ctx, at)
 	case evLogin:
 		v.login(ctx, at)
+	case evTitlePage:
+		v.call(ctx, epTitlePage, "GET", "/api/read/anime/"+v.slug(), nil, at)
+	case evEpisodeList:
+		v.call(ctx, epEpisodeList, "GET", "/api/v1/anime/"+v.slug()+"/episodes", nil, at)
 	}
 }
+
+// slug picks a catalog title, every one as likely (the harshest case for
+// the read-model cache: no title is popular).
+func (v *viewer) slug() string { return v.r.cfg.Slugs[v.rng.IntN(len(v.r.cfg.Slugs))] }
 
 // save sends the player's position, 5 s further than the last one; past
 // the end of the episode the viewer moves on to the next one.
