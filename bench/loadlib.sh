@@ -154,3 +154,93 @@ server_stats() {
   grep -E '"level":"(ERROR|WARN)"' "$tmp.all" | grep -o '"message":"[^"]*"' | sort | uniq -c | sort -rn | head -5 | sed 's/^/  /' || true
   rm -f "$tmp" "$tmp.all"
 }
+
+# ---- baselines: the bare limits server of ../shared/bench/limits, driven
+# by wrk, for the ratios of CPU per request (bench/mix.sh, bench/capacity.sh)
+
+# baselines_start: builds the limits server, seeds its own database with
+# 10,000 users and starts it. Sets LIMITS LIMITS_PID LIMITS_DB PGPID.
+baselines_start() {
+  (cd "$SHARED/limits" && go build -o "$OUT/limits" .)
+  LIMITS_DB=$PG/anirohi_load_limits?sslmode=disable LIMITS=http://127.0.0.1:8190
+  psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS anirohi_load_limits WITH (FORCE)" -c "CREATE DATABASE anirohi_load_limits" 2>&1 | grep -v NOTICE >&2 || true
+  echo "seeding the limits database" >&2
+  "$OUT/limits" seed -db "$LIMITS_DB" -users 10000 2>/dev/null
+  "$OUT/limits" mint -users 10000 > "$OUT/limits-tokens.txt"
+  "$OUT/limits" serve -addr 127.0.0.1:8190 -db "$LIMITS_DB" -pool 16 > "$OUT/limits.log" 2>&1 &
+  LIMITS_PID=$!
+  SERVER_PIDS+=("$LIMITS_PID")
+  for _ in $(seq 100); do curl -sf "$LIMITS/hello" >/dev/null && break; sleep 0.1; done
+  PGPID=$(port_pid 5432)
+  export BENCH_LUA_DIR=$SHARED/wrk
+}
+
+declare -A BASE   # label/conns → "rps p50 p99 errors server_pct pg_pct server_ms_per_req pg_ms_per_req"
+BROWS=()
+
+# baseline LABEL URL SCRIPT CONNS DUR WARM [env...]: wrk warm-up, then a
+# measured run of DUR seconds with the CPU of the limits server and of
+# PostgreSQL; sets BASE[LABEL/CONNS] and adds a row to BROWS
+baseline() {
+  local label=$1 url=$2 script=$3 c=$4 dur=$5 warm=$6; shift 6
+  env "$@" wrk -t2 -c"$c" -d"${warm}s" -s "$script" "$url" >/dev/null 2>&1 || true
+  wait_quiet
+  local s0 p0 t0 s1 p1 t1 f=$OUT/baseline-$(date +%Y%m%d-%H%M%S)-$label-c$c.txt
+  s0=$(tree_ticks "$LIMITS_PID"); p0=$(tree_ticks "$PGPID"); t0=$(date +%s.%N)
+  env "$@" wrk -t2 -c"$c" -d"${dur}s" --latency -s "$script" "$url" > "$f" 2>&1 || true
+  t1=$(date +%s.%N); sleep 0.5
+  s1=$(tree_ticks "$LIMITS_PID"); p1=$(tree_ticks "$PGPID")
+  local requests=0 rps=0 p50_ms=0 p99_ms=0 err_connect=0 err_read=0 err_write=0 err_status=0 err_timeout=0
+  eval "$(sed -n 's/^BENCHRESULT //p' "$f" | tr ' ' '\n' | grep -E '^(requests|rps|p50_ms|p99_ms|err_[a-z]+)=')"
+  local secs errs sp pp sms pms
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+  errs=$(( err_connect + err_read + err_write + err_status + err_timeout ))
+  sp=$(ticks_pct $(( s1 - s0 )) "$secs"); pp=$(ticks_pct $(( p1 - p0 )) "$secs")
+  sms=$(awk -v t=$(( s1 - s0 )) -v h="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.3f", (n > 0 ? 1000 * t / h / n : 0) }')
+  pms=$(awk -v t=$(( p1 - p0 )) -v h="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.3f", (n > 0 ? 1000 * t / h / n : 0) }')
+  BASE[$label/$c]="$rps $p50_ms $p99_ms $errs $sp $pp $sms $pms"
+  BROWS+=("| $label | wrk -c$c | $rps | $p50_ms | $p99_ms | $errs | $sp | $pp | $sms | $pms |")
+  echo "  $label c=$c: rps=$rps p50=${p50_ms}ms p99=${p99_ms}ms errors=$errs limits=${sp}% pg=${pp}%" >&2
+}
+
+# baselines_measure CONNS DUR WARM: the two prices of the ratios, limits
+# POST /progress (one upsert) and GET /library
+baselines_measure() {
+  baseline limits-progress "$LIMITS" "$SHARED/wrk/progress.lua" "$@" BENCH_TOKENS_FILE="$OUT/limits-tokens.txt" BENCH_PATH=/progress
+  baseline limits-library "$LIMITS" "$SHARED/wrk/bearer.lua" "$@" BENCH_TOKENS_FILE="$OUT/limits-tokens.txt" BENCH_PATH=/library
+}
+
+# baselines_table DUR WARM: the rows of BROWS as a markdown table
+baselines_table() {
+  echo "wrk -t2 ${1}s after ${2}s warm-up (closed loop: each connection waits for its answer); cpu in % of one core"
+  echo
+  echo "| run | load | req/s | p50 ms | p99 ms | errors | server cpu % | pg cpu % | server cpu ms/req | pg cpu ms/req |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+  printf '%s\n' "${BROWS[@]}"
+}
+
+ratio_header() {
+  echo "ours: net of the process's idle CPU measured just before the run (pollers, other databases on the shared PostgreSQL);"
+  echo "limits: gross, at saturation."
+  echo
+  echo "| engine | viewers | ours req/s | ours p95 ms | ours p99 ms | errors | writes | ours server ms/req | limits ms/req (weighted) | ratio | ours pg ms/req | limits pg ms/req (weighted) | ratio |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+}
+
+# ratio_row ENGINE VIEWERS LOADRESULT CONNS: CPU per request of a load run
+# (its LOADRESULT line) against the limits server's at CONNS connections,
+# the run's writes (PUT, POST) priced at /progress and its reads at /library
+ratio_row() {
+  local engine=$1 v=$2 line=$3 c=$4
+  local rps=0 p95_ms=0 p99_ms=0 errors=0 write_share=0 server_net_cpu_ms_per_req=0 postgres_net_cpu_ms_per_req=0
+  eval "$(sed 's/^LOADRESULT //' <<< "$line" | tr ' ' '\n' | grep -E '^[a-z0-9_]+=[-0-9.a-z]+$')"
+  local lp_s lp_p ll_s ll_p w wp r rp pms
+  read -r _ _ _ _ _ _ lp_s lp_p <<< "${BASE[limits-progress/$c]}"
+  read -r _ _ _ _ _ _ ll_s ll_p <<< "${BASE[limits-library/$c]}"
+  w=$(awk -v s="$write_share" -v a="$lp_s" -v b="$ll_s" 'BEGIN { printf "%.3f", s * a + (1 - s) * b }')
+  wp=$(awk -v s="$write_share" -v a="$lp_p" -v b="$ll_p" 'BEGIN { printf "%.3f", s * a + (1 - s) * b }')
+  r=$(awk -v o="$server_net_cpu_ms_per_req" -v b="$w" 'BEGIN { printf "%.1f×", (b > 0 ? o / b : 0) }')
+  pms=${postgres_net_cpu_ms_per_req:-0}
+  rp=$(awk -v o="$pms" -v b="$wp" -v e="$engine" 'BEGIN { if (e == "sqlite") print "-"; else printf "%.1f×", (b > 0 ? o / b : 0) }')
+  echo "| $engine | $v | $rps | $p95_ms | $p99_ms | $errors | $(awk -v s="$write_share" 'BEGIN { printf "%.0f%%", 100 * s }') | $server_net_cpu_ms_per_req | $w | $r | $pms | $wp | $rp |"
+}

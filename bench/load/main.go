@@ -162,6 +162,9 @@ Flags:
 		res, err := loadgen.FindCapacity(ctx, cc)
 		if res != nil {
 			res.Markdown(os.Stdout, name)
+			if res.LastPass != nil && res.LastPass.Summary != nil {
+				fmt.Println(resultLine(res.LastPass.Summary)) // the last passing step's, for the CPU ratios
+			}
 			writeJSON(*out, res)
 		}
 		if err != nil {
