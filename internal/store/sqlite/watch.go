@@ -34,19 +34,14 @@ func nullIfZero(n int64) any {
 	return n
 }
 
-// SaveProgress implements domain.WatchStore.
+// SaveProgress implements domain.WatchStore. Concurrent saves share one
+// transaction (see committer); each returns once that has committed.
 func (s *Store) SaveProgress(ctx context.Context, p domain.Progress, now time.Time) (domain.Progress, bool, error) {
-	var saved domain.Progress
-	var applied bool
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		saved, applied, err = saveProgress(ctx, tx, p, now)
-		return err
-	})
-	if err != nil {
-		return domain.Progress{}, false, fmt.Errorf("save progress: %w", err)
+	a := s.saves.save(ctx, p, now)
+	if a.err != nil {
+		return domain.Progress{}, false, fmt.Errorf("save progress: %w", a.err)
 	}
-	return saved, applied, nil
+	return a.saved, a.applied, nil
 }
 
 // saveProgress runs one save's statements in tx: the upsert of its progress
