@@ -35,9 +35,12 @@ func Migrations() fs.FS { return migration.Dir(migrations, "migrations") }
 // Store is a SQLite database. Writes go through a one-connection pool (SQLite
 // has one writer at a time; queuing in Go beats spinning on SQLITE_BUSY);
 // reads use a separate read-only pool, which WAL mode lets run beside writes.
+// Progress saves reach the write pool through saves, which commits them in
+// batches.
 type Store struct {
 	write *sql.DB
 	read  *sql.DB
+	saves *committer
 }
 
 var _ domain.Store = (*Store)(nil)
@@ -89,6 +92,7 @@ func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	s := &Store{write: write, read: read}
+	s.saves = startCommitter(s.inTx)
 	// The first write connection switches the file to WAL before any reader opens.
 	if err := write.PingContext(ctx); err != nil {
 		s.Close()
@@ -126,8 +130,9 @@ func (s *Store) Analyze(ctx context.Context) error {
 	return mapErr(err)
 }
 
-// Close releases both pools.
+// Close stops the progress committer, then releases both pools.
 func (s *Store) Close() {
+	s.saves.close()
 	s.read.Close()
 	s.write.Close()
 }

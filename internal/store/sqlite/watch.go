@@ -34,39 +34,40 @@ func nullIfZero(n int64) any {
 	return n
 }
 
-// SaveProgress implements domain.WatchStore.
+// SaveProgress implements domain.WatchStore. Concurrent saves share one
+// transaction (see committer); each returns once that has committed.
 func (s *Store) SaveProgress(ctx context.Context, p domain.Progress, now time.Time) (domain.Progress, bool, error) {
-	var saved domain.Progress
-	applied := true
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		saved, err = scanProgress(tx.QueryRowContext(ctx, `
-			INSERT INTO user_progress (user_id, provider, title_id, episode_id, position_seconds, duration_seconds, client_updated_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (user_id, provider, episode_id) DO UPDATE SET
-				title_id = excluded.title_id, position_seconds = excluded.position_seconds,
-				duration_seconds = excluded.duration_seconds,
-				client_updated_at = coalesce(excluded.client_updated_at, client_updated_at), updated_at = excluded.updated_at
-			WHERE excluded.client_updated_at IS NULL OR client_updated_at IS NULL OR excluded.client_updated_at >= client_updated_at
-			RETURNING `+progressColumns,
-			p.UserID, p.Provider, p.TitleID, p.EpisodeID, p.Position, p.Duration, nullIfZero(p.ClientUpdatedAt), ts(now)))
-		if domain.KindOf(err) == domain.KindNotFound { // an older save: keep the stored row
-			applied = false
-			saved, err = scanProgress(tx.QueryRowContext(ctx, `SELECT `+progressColumns+` FROM user_progress
-				WHERE user_id = ? AND provider = ? AND episode_id = ?`, p.UserID, p.Provider, p.EpisodeID))
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, upsertHistory+`true`,
-			p.UserID, p.Provider, p.TitleID, p.EpisodeID, p.Position, ts(now))
-		return mapErr(err)
-	})
-	if err != nil {
-		return domain.Progress{}, false, fmt.Errorf("save progress: %w", err)
+	a := s.saves.save(ctx, p, now)
+	if a.err != nil {
+		return domain.Progress{}, false, fmt.Errorf("save progress: %w", a.err)
 	}
-	return saved, applied, nil
+	return a.saved, a.applied, nil
+}
+
+// saveProgress runs one save's statements in tx: the upsert of its progress
+// row, then, if that applied, of its history entry.
+func saveProgress(ctx context.Context, tx *sql.Tx, p domain.Progress, now time.Time) (domain.Progress, bool, error) {
+	saved, err := scanProgress(tx.QueryRowContext(ctx, `
+		INSERT INTO user_progress (user_id, provider, title_id, episode_id, position_seconds, duration_seconds, client_updated_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (user_id, provider, episode_id) DO UPDATE SET
+			title_id = excluded.title_id, position_seconds = excluded.position_seconds,
+			duration_seconds = excluded.duration_seconds,
+			client_updated_at = coalesce(excluded.client_updated_at, client_updated_at), updated_at = excluded.updated_at
+		WHERE excluded.client_updated_at IS NULL OR client_updated_at IS NULL OR excluded.client_updated_at >= client_updated_at
+		RETURNING `+progressColumns,
+		p.UserID, p.Provider, p.TitleID, p.EpisodeID, p.Position, p.Duration, nullIfZero(p.ClientUpdatedAt), ts(now)))
+	if domain.KindOf(err) == domain.KindNotFound { // an older save: keep the stored row
+		saved, err = scanProgress(tx.QueryRowContext(ctx, `SELECT `+progressColumns+` FROM user_progress
+			WHERE user_id = ? AND provider = ? AND episode_id = ?`, p.UserID, p.Provider, p.EpisodeID))
+		return saved, false, err
+	}
+	if err != nil {
+		return domain.Progress{}, false, err
+	}
+	_, err = tx.ExecContext(ctx, upsertHistory+`true`,
+		p.UserID, p.Provider, p.TitleID, p.EpisodeID, p.Position, ts(now))
+	return saved, true, mapErr(err)
 }
 
 // upsertHistory writes an episode's history entry; callers end it with the
