@@ -10,7 +10,7 @@ import (
 // fails because Redis is down. After a failure it leaves Primary alone for
 // RetryEvery, then tries it again and returns to it once it answers.
 type Fallback struct {
-	Primary, Secondary Limiter
+	Primary, Secondary Reserver
 	RetryEvery         time.Duration
 	// OnDown is called once per outage, OnUp when it ends, OnFallback for
 	// every answer Secondary gave. Any may be nil.
@@ -25,22 +25,28 @@ type Fallback struct {
 
 // Allow implements Limiter.
 func (f *Fallback) Allow(ctx context.Context, key string, l Limit, n int) (Result, error) {
+	_, res, err := f.Reserve(ctx, key, l, n, n)
+	return res, err
+}
+
+// Reserve implements Reserver.
+func (f *Fallback) Reserve(ctx context.Context, key string, l Limit, n, most int) (int, Result, error) {
 	f.mu.Lock()
 	skip := f.down && time.Now().Before(f.retryAt)
 	f.mu.Unlock()
 	if !skip {
-		res, err := f.Primary.Allow(ctx, key, l, n)
+		took, res, err := f.Primary.Reserve(ctx, key, l, n, most)
 		if err == nil || ctx.Err() == nil { // a cancelled request says nothing about Redis
 			f.mark(err)
 		}
 		if err == nil {
-			return res, nil
+			return took, res, nil
 		}
 	}
 	if f.OnFallback != nil {
 		f.OnFallback()
 	}
-	return f.Secondary.Allow(ctx, key, l, n)
+	return f.Secondary.Reserve(ctx, key, l, n, most)
 }
 
 // Healthy reports whether Primary answered last time it was asked.

@@ -36,23 +36,29 @@ func NewMemory(maxKeys int, now func() time.Time) *Memory {
 }
 
 // Allow implements Limiter.
-func (m *Memory) Allow(_ context.Context, key string, l Limit, n int) (Result, error) {
+func (m *Memory) Allow(ctx context.Context, key string, l Limit, n int) (Result, error) {
+	_, res, err := m.Reserve(ctx, key, l, n, n)
+	return res, err
+}
+
+// Reserve implements Reserver.
+func (m *Memory) Reserve(_ context.Context, key string, l Limit, n, most int) (int, Result, error) {
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	tat, known := m.buckets[key]
 	if !known && len(m.buckets) >= m.maxKeys && !m.evictLocked(now) {
-		res, next := gcra(now, m.overflow[l], l, n)
+		took, res, next := gcra(now, m.overflow[l], l, n, most)
 		if !next.IsZero() {
 			m.overflow[l] = next
 		}
-		return res, nil
+		return took, res, nil
 	}
-	res, next := gcra(now, tat, l, n)
+	took, res, next := gcra(now, tat, l, n, most)
 	if !next.IsZero() {
 		m.buckets[key] = next
 	}
-	return res, nil
+	return took, res, nil
 }
 
 // rescanEvery spaces the scans of a table that stays nearly full, so that
