@@ -1,7 +1,9 @@
 // Package ratelimit limits request rates with GCRA (the generic cell rate
 // algorithm: a leaky bucket that stores one timestamp per key). Memory keeps
 // buckets in this process; Redis shares them between replicas; Fallback
-// uses Memory while Redis is unreachable. It imports no internal package.
+// uses Memory while Redis is unreachable; Batched spends a shared bucket
+// in batches, one call for several requests. It imports no internal
+// package.
 package ratelimit
 
 import (
