@@ -47,3 +47,39 @@ func TestFallbackSurvivesARedisOutage(t *testing.T) {
 		t.Errorf("after Redis returned: ups %d, healthy %v, fallbacks +%d; want back on Redis", ups.Load(), f.Healthy(), fallbacks.Load()-before)
 	}
 }
+
+// Batched over Fallback, as the service runs: while Redis is down the
+// reservations come from Memory; once it answers, from Redis again.
+func TestBatchedOverFallback(t *testing.T) {
+	mr := miniredis.RunT(t)
+	c := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
+	defer c.Close()
+	memory := NewMemory(100, nil)
+	var downs, ups atomic.Int64
+	f := &Fallback{Primary: NewRedis(c, "rl:"), Secondary: memory, RetryEvery: 50 * time.Millisecond,
+		OnDown: func(error) { downs.Add(1) }, OnUp: func() { ups.Add(1) }}
+	b := NewBatched(f, 100, nil)
+	ctx := context.Background()
+	allow := func(count int) {
+		for range count {
+			if res, err := b.Allow(ctx, "k", perMinute60, 1); err != nil || !res.Allowed {
+				t.Fatalf("Allow = %+v, %v; want allowed", res, err)
+			}
+		}
+	}
+	allow(1) // reserves 3 in Redis
+	mr.Close()
+	allow(4) // 2 from the grant, then a reservation of 3 from Memory
+	if look, _ := memory.Allow(ctx, "k", perMinute60, 0); look.Remaining != 57 || downs.Load() != 1 || f.Healthy() {
+		t.Errorf("with Redis down: memory has %d left (want 57: one batch), downs %d (want 1), healthy %v", look.Remaining, downs.Load(), f.Healthy())
+	}
+	if err := mr.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(60 * time.Millisecond) // past RetryEvery
+	// The grant's last token, then a reservation from Redis.
+	allow(2)
+	if ups.Load() != 1 || !f.Healthy() {
+		t.Errorf("after Redis returned: ups %d, healthy %v; want back on Redis", ups.Load(), f.Healthy())
+	}
+}
