@@ -83,7 +83,9 @@ func buildDeps(ctx context.Context, cfg Config, store store, rdb *redis.Client, 
 		if m != nil {
 			fallback.OnFallback = m.RateLimitFallback
 		}
-		deps.Limiter = fallback
+		// One Redis call per batch of Burst/20 requests rather than per
+		// request; limits below 40 stay exact (see ratelimit.Batched).
+		deps.Limiter = ratelimit.NewBatched(fallback, 100_000, nil)
 		redisCheck.Run = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
 		deps.Cache = answerCache(rdb, prefix)
 	}
