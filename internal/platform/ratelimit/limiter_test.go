@@ -4,13 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/anirohi/anirohi-api/internal/platform/redistest"
 )
@@ -184,22 +181,5 @@ func BenchmarkMemory(b *testing.B) {
 	m := NewMemory(100_000, nil)
 	for b.Loop() {
 		m.Allow(context.Background(), "client", PerMinute(1_000_000), 1)
-	}
-}
-
-func BenchmarkRedis(b *testing.B) {
-	url := os.Getenv("TEST_REDIS_URL")
-	if url == "" {
-		b.Skip("set TEST_REDIS_URL")
-	}
-	opt, _ := redis.ParseURL(url)
-	c := redis.NewClient(opt)
-	defer c.Close()
-	r := NewRedis(c, "bench:"+randomKey()+":")
-	ctx := context.Background()
-	for b.Loop() {
-		if _, err := r.Allow(ctx, "client", PerMinute(1_000_000), 1); err != nil {
-			b.Fatal(err)
-		}
 	}
 }
