@@ -38,7 +38,16 @@ type Batched struct {
 	mu     sync.Mutex
 	grants map[string]*grant
 	scanAt time.Time // no walk for forgotten grants before this
+	asked  time.Time // when a batched limit's request last went to the shared bucket
 }
+
+// heartbeat is the longest Batched answers requests without asking the
+// shared bucket: after it, a request answered from its grant also looks at
+// its shared bucket (n = 0, nothing spent). A Fallback beneath thus hears
+// from this process at least once a second while there is traffic, and
+// notices an outage, or its end, as it would without batching. It costs at
+// most one call a second.
+const heartbeat = time.Second
 
 // NewBatched returns a limiter spending shared in batches, holding grants
 // for at most maxKeys keys (more keys go straight to shared); now is the
@@ -47,7 +56,7 @@ func NewBatched(shared Reserver, maxKeys int, now func() time.Time) *Batched {
 	if now == nil {
 		now = time.Now
 	}
-	return &Batched{shared: shared, now: now, maxKeys: maxKeys, grants: map[string]*grant{}}
+	return &Batched{shared: shared, now: now, maxKeys: maxKeys, grants: map[string]*grant{}, asked: now()}
 }
 
 // batchSize is how many requests a reservation of l takes: 5% of its
@@ -64,16 +73,25 @@ func (b *Batched) Allow(ctx context.Context, key string, l Limit, n int) (Result
 		b.mu.Lock()
 		g := b.grantLocked(key, l, now)
 		if g == nil { // no room for another grant: exact, unbatched
+			b.asked = now
 			b.mu.Unlock()
 			return b.shared.Allow(ctx, key, l, n)
 		}
 		if res, ok := g.answer(now, n); ok {
+			beat := now.Sub(b.asked) >= heartbeat
+			if beat {
+				b.asked = now
+			}
 			b.mu.Unlock()
+			if beat {
+				b.shared.Allow(ctx, key, l, 0) // only to be heard: see heartbeat
+			}
 			return res, nil
 		}
 		wait := g.pending
 		if wait == nil {
 			g.pending = make(chan struct{})
+			b.asked = now
 			b.mu.Unlock()
 			return b.reserve(ctx, key, g, l, n, now)
 		}

@@ -144,6 +144,21 @@ func TestBatchedLooksPassThrough(t *testing.T) {
 	}
 }
 
+// At most a second after it last asked the shared bucket, a request paid
+// from its grant also looks at the shared bucket, spending nothing there.
+func TestBatchedHeartbeat(t *testing.T) {
+	f := newFleet(1, 100)
+	f.allow(t, 0, "k", perMinute60) // reserves 3, holds 2
+	f.now = f.now.Add(heartbeat)
+	if res := f.allow(t, 0, "k", perMinute60); !res.Allowed || f.shared.calls.Load() != 2 {
+		t.Errorf("a heartbeat later = %+v after %d calls, want allowed from the grant, and a look", res, f.shared.calls.Load())
+	}
+	f.allow(t, 0, "k", perMinute60)
+	if got, calls := f.sharedRemaining("k", perMinute60), f.shared.calls.Load(); got != 58 || calls != 2 {
+		t.Errorf("shared bucket %d after %d calls, want 58 (57 + 1 refilled: the look spent nothing) after 2", got, calls)
+	}
+}
+
 // Replicas of one client, taking turns, stay within B ± R·(k−1) in a burst:
 // from fresh buckets, after grants were left over while the shared bucket
 // refilled (the most excess there can be), and when the client stops

@@ -9,6 +9,7 @@ import (
 // Fallback asks Primary and, when it fails, Secondary, so that no request
 // fails because Redis is down. After a failure it leaves Primary alone for
 // RetryEvery, then tries it again and returns to it once it answers.
+// Secondary never reserves more than a request needs.
 type Fallback struct {
 	Primary, Secondary Reserver
 	RetryEvery         time.Duration
@@ -46,7 +47,10 @@ func (f *Fallback) Reserve(ctx context.Context, key string, l Limit, n, most int
 	if f.OnFallback != nil {
 		f.OnFallback()
 	}
-	return f.Secondary.Reserve(ctx, key, l, n, most)
+	// Exactly n: Secondary is in this process, so a batch would save no
+	// round trip, and the requests it paid for would not come back here to
+	// notice that Primary answers again.
+	return f.Secondary.Reserve(ctx, key, l, n, n)
 }
 
 // Healthy reports whether Primary answered last time it was asked.

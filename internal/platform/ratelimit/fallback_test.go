@@ -48,8 +48,10 @@ func TestFallbackSurvivesARedisOutage(t *testing.T) {
 	}
 }
 
-// Batched over Fallback, as the service runs: while Redis is down the
-// reservations come from Memory; once it answers, from Redis again.
+// Batched over Fallback, as the service runs: the heartbeat lets Fallback
+// notice an outage and its end though the grants could pay, and while
+// Redis is down every request is checked in Memory, exactly (no batch held
+// in process).
 func TestBatchedOverFallback(t *testing.T) {
 	mr := miniredis.RunT(t)
 	c := redis.NewClient(&redis.Options{Addr: mr.Addr(), MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
@@ -58,27 +60,33 @@ func TestBatchedOverFallback(t *testing.T) {
 	var downs, ups atomic.Int64
 	f := &Fallback{Primary: NewRedis(c, "rl:"), Secondary: memory, RetryEvery: 50 * time.Millisecond,
 		OnDown: func(error) { downs.Add(1) }, OnUp: func() { ups.Add(1) }}
-	b := NewBatched(f, 100, nil)
+	var ahead time.Duration // Batched's clock runs ahead, for its heartbeat
+	b := NewBatched(f, 100, func() time.Time { return time.Now().Add(ahead) })
 	ctx := context.Background()
-	allow := func(count int) {
+	allow := func(key string, count int) {
 		for range count {
-			if res, err := b.Allow(ctx, "k", perMinute60, 1); err != nil || !res.Allowed {
+			if res, err := b.Allow(ctx, key, perMinute60, 1); err != nil || !res.Allowed {
 				t.Fatalf("Allow = %+v, %v; want allowed", res, err)
 			}
 		}
 	}
-	allow(1) // reserves 3 in Redis
+	allow("a", 1) // reserves 3 in Redis, holds 2
 	mr.Close()
-	allow(4) // 2 from the grant, then a reservation of 3 from Memory
-	if look, _ := memory.Allow(ctx, "k", perMinute60, 0); look.Remaining != 57 || downs.Load() != 1 || f.Healthy() {
-		t.Errorf("with Redis down: memory has %d left (want 57: one batch), downs %d (want 1), healthy %v", look.Remaining, downs.Load(), f.Healthy())
+	ahead += heartbeat
+	allow("a", 1) // from the grant, and a look that finds Redis down
+	if downs.Load() != 1 || f.Healthy() {
+		t.Errorf("after a heartbeat with Redis down: downs %d (want 1), healthy %v", downs.Load(), f.Healthy())
+	}
+	allow("b", 1)
+	if look, _ := memory.Allow(ctx, "b", perMinute60, 0); look.Remaining != 59 {
+		t.Errorf("with Redis down memory has %d left of b, want 59: one request, no batch in process", look.Remaining)
 	}
 	if err := mr.Restart(); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(60 * time.Millisecond) // past RetryEvery
-	// The grant's last token, then a reservation from Redis.
-	allow(2)
+	ahead += heartbeat
+	allow("a", 1) // its grant's last token, and a look that finds Redis back
 	if ups.Load() != 1 || !f.Healthy() {
 		t.Errorf("after Redis returned: ups %d, healthy %v; want back on Redis", ups.Load(), f.Healthy())
 	}
