@@ -78,10 +78,7 @@ func (b *Batched) Allow(ctx context.Context, key string, l Limit, n int) (Result
 			return b.shared.Allow(ctx, key, l, n)
 		}
 		if res, ok := g.answer(now, n); ok {
-			beat := now.Sub(b.asked) >= heartbeat
-			if beat {
-				b.asked = now
-			}
+			beat := b.beatLocked(now)
 			b.mu.Unlock()
 			if beat {
 				b.shared.Allow(ctx, key, l, 0) // only to be heard: see heartbeat
@@ -102,6 +99,15 @@ func (b *Batched) Allow(ctx context.Context, key string, l Limit, n int) (Result
 			return Result{}, ctx.Err()
 		}
 	}
+}
+
+// beatLocked reports whether a heartbeat is due, and counts it as sent.
+func (b *Batched) beatLocked(now time.Time) bool {
+	if now.Sub(b.asked) < heartbeat {
+		return false
+	}
+	b.asked = now
+	return true
 }
 
 // reserve refills g from the shared bucket and spends n of it. g.pending
