@@ -47,13 +47,14 @@ func buildDeps(ctx context.Context, cfg Config, store store, rdb *redis.Client, 
 	if err != nil {
 		return httpapi.Deps{}, nil, err
 	}
+	memory := ratelimit.NewMemory(100_000, nil)
 	deps := httpapi.Deps{
 		Logger:  logging.Named(root, "anirohi.http"),
 		Auth:    auth,
 		Library: app.NewLibrary(store, clock),
 		Watch:   app.NewWatch(store, clock),
 		Admin:   app.NewAdmin(store, access, clock),
-		Limiter: ratelimit.NewMemory(100_000, nil),
+		Limiter: memory,
 		Devices: token.NewDevices(cfg.SecretKey, cfg.SecretKeyPrevious),
 	}
 	if m != nil {
@@ -73,7 +74,7 @@ func buildDeps(ctx context.Context, cfg Config, store store, rdb *redis.Client, 
 			return httpapi.Deps{}, nil, err
 		}
 		fallback := &ratelimit.Fallback{
-			Primary: ratelimit.NewRedis(rdb, prefix+"rl:"), Secondary: deps.Limiter, RetryEvery: time.Second,
+			Primary: ratelimit.NewRedis(rdb, prefix+"rl:"), Secondary: memory, RetryEvery: time.Second,
 			OnDown: func(err error) {
 				log.Warn("redis unreachable: rate limits fall back to this process", slog.String("error", err.Error()))
 			},
@@ -82,7 +83,9 @@ func buildDeps(ctx context.Context, cfg Config, store store, rdb *redis.Client, 
 		if m != nil {
 			fallback.OnFallback = m.RateLimitFallback
 		}
-		deps.Limiter = fallback
+		// One Redis call per batch of Burst/20 requests rather than per
+		// request; limits below 40 stay exact (see ratelimit.Batched).
+		deps.Limiter = ratelimit.NewBatched(fallback, 100_000, nil)
 		redisCheck.Run = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
 		deps.Cache = answerCache(rdb, prefix)
 	}

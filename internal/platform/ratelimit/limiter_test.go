@@ -4,21 +4,18 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/anirohi/anirohi-api/internal/platform/redistest"
 )
 
 // limiters returns every implementation under test: Memory, and Redis on
 // TEST_REDIS_URL (required under CI) or else on an in-process miniredis.
-func limiters(t *testing.T) map[string]Limiter {
-	return map[string]Limiter{
+func limiters(t *testing.T) map[string]Reserver {
+	return map[string]Reserver{
 		"memory": NewMemory(1000, nil),
 		"redis":  NewRedis(redistest.Client(t), "test:"+randomKey()+":"),
 	}
@@ -57,6 +54,39 @@ func TestLimiterContract(t *testing.T) {
 			}
 			if fresh, _ := l.Allow(ctx, "c", lim, 0); fresh.Remaining != 5 {
 				t.Errorf("peek at a fresh key = %+v, want 5 left", fresh)
+			}
+		})
+	}
+}
+
+// Reserve takes as many as the bucket holds within [n, most], or none.
+func TestLimiterReserve(t *testing.T) {
+	for name, l := range limiters(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			lim := Limit{Burst: 5, Period: time.Minute}
+			steps := []struct {
+				key                  string
+				n, most              int
+				wantTook, wantRemain int
+				wantAllowed          bool
+			}{
+				{"a", 1, 3, 3, 2, true},
+				{"a", 1, 3, 2, 0, true}, // only two left: takes them
+				{"a", 1, 3, 0, 0, false},
+				{"b", 2, 2, 2, 3, true},
+				{"b", 4, 9, 0, 3, false}, // three left, four needed: takes none
+				{"b", 0, 0, 0, 3, true},  // a look
+			}
+			for i, s := range steps {
+				took, res, err := l.Reserve(ctx, s.key, lim, s.n, s.most)
+				if err != nil || took != s.wantTook || res.Allowed != s.wantAllowed || res.Remaining != s.wantRemain || res.Limit != 5 {
+					t.Fatalf("step %d: Reserve(%s, %d, %d) = %d, %+v, %v; want %d taken, allowed %v, %d left",
+						i+1, s.key, s.n, s.most, took, res, err, s.wantTook, s.wantAllowed, s.wantRemain)
+				}
+				if !res.Allowed && (res.RetryAfter <= 0 || res.RetryAfter > 12*time.Second) {
+					t.Errorf("step %d: retry after %v, want within one emission (12 s)", i+1, res.RetryAfter)
+				}
 			}
 		})
 	}
@@ -151,22 +181,5 @@ func BenchmarkMemory(b *testing.B) {
 	m := NewMemory(100_000, nil)
 	for b.Loop() {
 		m.Allow(context.Background(), "client", PerMinute(1_000_000), 1)
-	}
-}
-
-func BenchmarkRedis(b *testing.B) {
-	url := os.Getenv("TEST_REDIS_URL")
-	if url == "" {
-		b.Skip("set TEST_REDIS_URL")
-	}
-	opt, _ := redis.ParseURL(url)
-	c := redis.NewClient(opt)
-	defer c.Close()
-	r := NewRedis(c, "bench:"+randomKey()+":")
-	ctx := context.Background()
-	for b.Loop() {
-		if _, err := r.Allow(ctx, "client", PerMinute(1_000_000), 1); err != nil {
-			b.Fatal(err)
-		}
 	}
 }

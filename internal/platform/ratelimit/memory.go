@@ -36,50 +36,30 @@ func NewMemory(maxKeys int, now func() time.Time) *Memory {
 }
 
 // Allow implements Limiter.
-func (m *Memory) Allow(_ context.Context, key string, l Limit, n int) (Result, error) {
+func (m *Memory) Allow(ctx context.Context, key string, l Limit, n int) (Result, error) {
+	_, res, err := m.Reserve(ctx, key, l, n, n)
+	return res, err
+}
+
+// Reserve implements Reserver.
+func (m *Memory) Reserve(_ context.Context, key string, l Limit, n, most int) (int, Result, error) {
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	tat, known := m.buckets[key]
-	if !known && len(m.buckets) >= m.maxKeys && !m.evictLocked(now) {
-		res, next := gcra(now, m.overflow[l], l, n)
+	if !known && len(m.buckets) >= m.maxKeys && !makeRoom(m.buckets, m.maxKeys, now, &m.scanAt, bucketFull) {
+		took, res, next := gcra(now, m.overflow[l], l, n, most)
 		if !next.IsZero() {
 			m.overflow[l] = next
 		}
-		return res, nil
+		return took, res, nil
 	}
-	res, next := gcra(now, tat, l, n)
+	took, res, next := gcra(now, tat, l, n, most)
 	if !next.IsZero() {
 		m.buckets[key] = next
 	}
-	return res, nil
+	return took, res, nil
 }
 
-// rescanEvery spaces the scans of a table that stays nearly full, so that
-// a flood cannot make every request walk all the buckets.
-const rescanEvery = time.Second
-
-// evictLocked drops the full buckets (their time has passed: forgetting
-// them changes nothing) and reports whether there is room for a new key.
-func (m *Memory) evictLocked(now time.Time) bool {
-	if now.Before(m.scanAt) {
-		return false
-	}
-	var soonest time.Time
-	for k, tat := range m.buckets {
-		switch {
-		case !tat.After(now):
-			delete(m.buckets, k)
-		case soonest.IsZero() || tat.Before(soonest):
-			soonest = tat
-		}
-	}
-	m.scanAt = time.Time{}
-	if len(m.buckets) > m.maxKeys*3/4 { // little freed: wait before the next walk
-		m.scanAt = now.Add(rescanEvery)
-		if soonest.After(m.scanAt) {
-			m.scanAt = soonest
-		}
-	}
-	return len(m.buckets) < m.maxKeys
-}
+// bucketFull is when a bucket is full again: its theoretical arrival time.
+func bucketFull(tat time.Time) time.Time { return tat }

@@ -1,7 +1,9 @@
 // Package ratelimit limits request rates with GCRA (the generic cell rate
 // algorithm: a leaky bucket that stores one timestamp per key). Memory keeps
 // buckets in this process; Redis shares them between replicas; Fallback
-// uses Memory while Redis is unreachable. It imports no internal package.
+// uses Memory while Redis is unreachable; Batched spends a shared bucket
+// in batches, one call for several requests. It imports no internal
+// package.
 package ratelimit
 
 import (
@@ -35,32 +37,39 @@ type Limiter interface {
 	Allow(ctx context.Context, key string, l Limit, n int) (Result, error)
 }
 
-// gcra computes one step from the stored theoretical arrival time (zero
-// for an empty bucket). It returns the time to store, or zero to store
-// nothing.
-func gcra(now, tat time.Time, l Limit, n int) (Result, time.Time) {
+// Reserver is a Limiter that can also take a batch in one call: Reserve
+// takes as many requests as the bucket of key holds, at least n (else
+// none, and the Result refuses) and at most most, and returns how many it
+// took. Its Result is the bucket's state after them. Allow(n) is
+// Reserve(n, n).
+type Reserver interface {
+	Limiter
+	Reserve(ctx context.Context, key string, l Limit, n, most int) (int, Result, error)
+}
+
+// gcra takes between n and most requests from the stored theoretical
+// arrival time tat (zero for a new key), as many as the bucket
+// holds. It returns how many it took, the result and the time to store,
+// or zero to store nothing.
+func gcra(now, tat time.Time, l Limit, n, most int) (int, Result, time.Time) {
 	t := l.emission()
 	tau := t * time.Duration(l.Burst)
 	if tat.Before(now) {
 		tat = now
 	}
-	next := tat.Add(time.Duration(n) * t)
-	allowAt := next.Add(-tau)
+	holds := int(math.Floor(float64(now.Sub(tat.Add(-tau))) / float64(t)))
 	res := Result{Limit: l.Burst}
-	if allowAt.After(now) {
-		res.Remaining = remaining(now, tat, tau, t)
-		res.ResetAfter, res.RetryAfter = tat.Sub(now), allowAt.Sub(now)
-		return res, time.Time{}
+	if holds < n {
+		res.Remaining = max(0, holds)
+		res.ResetAfter = tat.Sub(now)
+		res.RetryAfter = tat.Add(time.Duration(n)*t - tau).Sub(now)
+		return 0, res, time.Time{}
 	}
-	res.Allowed = true
-	res.Remaining = remaining(now, next, tau, t)
-	res.ResetAfter = next.Sub(now)
-	if n == 0 {
-		return res, time.Time{}
+	took := min(most, holds)
+	next := tat.Add(time.Duration(took) * t)
+	res.Allowed, res.Remaining, res.ResetAfter = true, holds-took, next.Sub(now)
+	if took == 0 {
+		return 0, res, time.Time{}
 	}
-	return res, next
-}
-
-func remaining(now, tat time.Time, tau, t time.Duration) int {
-	return max(0, int(math.Floor(float64(now.Sub(tat.Add(-tau)))/float64(t))))
+	return took, res, next
 }
