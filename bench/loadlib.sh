@@ -37,6 +37,14 @@ load_build() {
 # box_state: the machine's cores and load, for the record
 box_state() { echo "box: $(nproc) cores, $(uptime | sed 's/.*load average/load average/')"; }
 
+# pg_pid: the postmaster's pid (the listener of 5432, else its pid file)
+pg_pid() {
+  local p
+  p=$(port_pid 5432)
+  [ -n "$p" ] || p=$(head -1 "$(psql -qtAX "$PG/postgres" -c 'SHOW data_directory')/postmaster.pid" 2>/dev/null)
+  echo "$p"
+}
+
 # catalog_template ENGINE: the name of a database (PostgreSQL) or file
 # (SQLite) holding the schema and LOAD_CATALOG seeded anime, made on first
 # use; named by the catalog size and a hash of the migrations and the seed
@@ -84,7 +92,7 @@ start_server() {
       psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS anirohi_load_$name WITH (FORCE)" \
         -c "CREATE DATABASE anirohi_load_$name${tpl:+ TEMPLATE $tpl}" 2>&1 | grep -v NOTICE >&2 || true
       SRV_DB=$PG/anirohi_load_$name?sslmode=disable
-      SRV_PGPID=$(port_pid 5432) ;;
+      SRV_PGPID=$(pg_pid) ;;
     sqlite)
       rm -f "/tmp/anirohi-load-$name.db" "/tmp/anirohi-load-$name.db-wal" "/tmp/anirohi-load-$name.db-shm"
       [ -z "$tpl" ] || cp "$tpl" "/tmp/anirohi-load-$name.db"
@@ -171,7 +179,7 @@ baselines_start() {
   LIMITS_PID=$!
   SERVER_PIDS+=("$LIMITS_PID")
   for _ in $(seq 100); do curl -sf "$LIMITS/hello" >/dev/null && break; sleep 0.1; done
-  PGPID=$(port_pid 5432)
+  PGPID=$(pg_pid)
   export BENCH_LUA_DIR=$SHARED/wrk
 }
 
