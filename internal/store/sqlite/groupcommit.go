@@ -23,7 +23,9 @@ var errClosed = domain.Wrap(domain.KindUnavailable, "", errors.New("sqlite store
 // pays one instead of one per save. A save is answered only once the
 // transaction holding it has committed.
 type committer struct {
+	db    *sql.DB // the write pool
 	inTx  func(ctx context.Context, fn func(*sql.Tx) error) error
+	stmts *saveStatements    // prepared at the first batch (the tables exist by then)
 	queue chan *progressSave // unbuffered: a save sent is a save taken
 	stop  chan struct{}
 	done  chan struct{}
@@ -44,9 +46,10 @@ type saveAnswer struct {
 	err     error
 }
 
-// startCommitter starts the committer's goroutine; close stops it.
-func startCommitter(inTx func(context.Context, func(*sql.Tx) error) error) *committer {
-	c := &committer{inTx: inTx, queue: make(chan *progressSave), stop: make(chan struct{}), done: make(chan struct{})}
+// startCommitter starts the committer's goroutine on the write pool db,
+// whose transactions inTx runs; close stops it.
+func startCommitter(db *sql.DB, inTx func(context.Context, func(*sql.Tx) error) error) *committer {
+	c := &committer{db: db, inTx: inTx, queue: make(chan *progressSave), stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run()
 	return c
 }
@@ -80,6 +83,11 @@ func (c *committer) close() {
 
 func (c *committer) run() {
 	defer close(c.done)
+	defer func() {
+		if c.stmts != nil {
+			c.stmts.close()
+		}
+	}()
 	for {
 		select {
 		case <-c.stop:
@@ -114,15 +122,21 @@ func (c *committer) commit(batch []*progressSave) {
 	// (SQLite would roll the whole transaction back).
 	ctx := context.WithoutCancel(batch[0].ctx)
 	answers := make([]saveAnswer, len(batch))
-	err := c.inTx(ctx, func(tx *sql.Tx) error {
-		for i, r := range batch {
-			var err error
-			if answers[i], err = r.write(ctx, tx); err != nil {
-				return err
+	var err error
+	if c.stmts == nil {
+		c.stmts, err = prepareSaves(ctx, c.db)
+	}
+	if err == nil {
+		err = c.inTx(ctx, func(tx *sql.Tx) error {
+			for i, r := range batch {
+				var err error
+				if answers[i], err = r.write(ctx, tx, c.stmts); err != nil {
+					return err
+				}
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	for i, r := range batch {
 		if err != nil {
 			answers[i] = saveAnswer{err: err}
@@ -133,23 +147,32 @@ func (c *committer) commit(batch []*progressSave) {
 
 // write runs the save in a savepoint of its own, so that its failure undoes
 // it alone and becomes its answer. The error returned is the transaction's.
-func (r *progressSave) write(ctx context.Context, tx *sql.Tx) (saveAnswer, error) {
+func (r *progressSave) write(ctx context.Context, tx *sql.Tx, st *saveStatements) (saveAnswer, error) {
 	if err := r.ctx.Err(); err != nil {
 		return saveAnswer{err: mapErr(err)}, nil // its caller has gone: not written
 	}
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT progress`); err != nil {
-		return saveAnswer{}, mapErr(err)
+	if err := exec(ctx, tx, st.savepoint); err != nil {
+		return saveAnswer{}, err
 	}
 	var a saveAnswer
-	a.saved, a.applied, a.err = saveProgress(ctx, tx, r.p, r.now)
-	end := `RELEASE progress`
+	a.saved, a.applied, a.err = saveProgress(ctx, tx, st, r.p, r.now)
+	var err error
 	if a.err != nil {
-		end = `ROLLBACK TO progress; RELEASE progress`
+		err = exec(ctx, tx, st.rollback)
 	}
-	if _, err := tx.ExecContext(ctx, end); err != nil {
+	if err == nil {
+		err = exec(ctx, tx, st.release)
+	}
+	if err != nil {
 		// SQLite ends the whole transaction on some errors (a full disk,
 		// an I/O error), taking the savepoint with it.
-		return saveAnswer{}, cmp.Or(a.err, mapErr(err))
+		return saveAnswer{}, cmp.Or(a.err, err)
 	}
 	return a, nil
+}
+
+// exec runs a prepared statement without arguments in tx.
+func exec(ctx context.Context, tx *sql.Tx, st *sql.Stmt) error {
+	_, err := tx.StmtContext(ctx, st).ExecContext(ctx)
+	return mapErr(err)
 }

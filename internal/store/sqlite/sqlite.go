@@ -92,7 +92,7 @@ func OpenConfig(ctx context.Context, cfg Config) (*Store, error) {
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	s := &Store{write: write, read: read}
-	s.saves = startCommitter(s.inTx)
+	s.saves = startCommitter(write, s.inTx)
 	// The first write connection switches the file to WAL before any reader opens.
 	if err := write.PingContext(ctx); err != nil {
 		s.Close()

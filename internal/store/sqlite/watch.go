@@ -46,28 +46,66 @@ func (s *Store) SaveProgress(ctx context.Context, p domain.Progress, now time.Ti
 
 // saveProgress runs one save's statements in tx: the upsert of its progress
 // row, then, if that applied, of its history entry.
-func saveProgress(ctx context.Context, tx *sql.Tx, p domain.Progress, now time.Time) (domain.Progress, bool, error) {
-	saved, err := scanProgress(tx.QueryRowContext(ctx, `
-		INSERT INTO user_progress (user_id, provider, title_id, episode_id, position_seconds, duration_seconds, client_updated_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (user_id, provider, episode_id) DO UPDATE SET
-			title_id = excluded.title_id, position_seconds = excluded.position_seconds,
-			duration_seconds = excluded.duration_seconds,
-			client_updated_at = coalesce(excluded.client_updated_at, client_updated_at), updated_at = excluded.updated_at
-		WHERE excluded.client_updated_at IS NULL OR client_updated_at IS NULL OR excluded.client_updated_at >= client_updated_at
-		RETURNING `+progressColumns,
+func saveProgress(ctx context.Context, tx *sql.Tx, st *saveStatements, p domain.Progress, now time.Time) (domain.Progress, bool, error) {
+	saved, err := scanProgress(tx.StmtContext(ctx, st.upsert).QueryRowContext(ctx,
 		p.UserID, p.Provider, p.TitleID, p.EpisodeID, p.Position, p.Duration, nullIfZero(p.ClientUpdatedAt), ts(now)))
 	if domain.KindOf(err) == domain.KindNotFound { // an older save: keep the stored row
-		saved, err = scanProgress(tx.QueryRowContext(ctx, `SELECT `+progressColumns+` FROM user_progress
-			WHERE user_id = ? AND provider = ? AND episode_id = ?`, p.UserID, p.Provider, p.EpisodeID))
+		saved, err = scanProgress(tx.StmtContext(ctx, st.stored).QueryRowContext(ctx, p.UserID, p.Provider, p.EpisodeID))
 		return saved, false, err
 	}
 	if err != nil {
 		return domain.Progress{}, false, err
 	}
-	_, err = tx.ExecContext(ctx, upsertHistory+`true`,
-		p.UserID, p.Provider, p.TitleID, p.EpisodeID, p.Position, ts(now))
+	_, err = tx.StmtContext(ctx, st.history).ExecContext(ctx, p.UserID, p.Provider, p.TitleID, p.EpisodeID, p.Position, ts(now))
 	return saved, true, mapErr(err)
+}
+
+// saveStatements are the statements of a save, prepared once on the write
+// connection: otherwise SQLite compiles each anew on every call, and with
+// saves committed in batches that compiling is most of their cost.
+type saveStatements struct {
+	savepoint, release, rollback *sql.Stmt // the savepoint each save runs in
+	upsert, stored, history      *sql.Stmt
+}
+
+// prepareSaves prepares the statements of a save on db (its tables must
+// exist: SQLite checks them when it compiles).
+func prepareSaves(ctx context.Context, db *sql.DB) (*saveStatements, error) {
+	st := &saveStatements{}
+	for _, s := range []struct {
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{&st.savepoint, `SAVEPOINT progress`},
+		{&st.release, `RELEASE progress`},
+		{&st.rollback, `ROLLBACK TO progress`},
+		{&st.upsert, `
+			INSERT INTO user_progress (user_id, provider, title_id, episode_id, position_seconds, duration_seconds, client_updated_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (user_id, provider, episode_id) DO UPDATE SET
+				title_id = excluded.title_id, position_seconds = excluded.position_seconds,
+				duration_seconds = excluded.duration_seconds,
+				client_updated_at = coalesce(excluded.client_updated_at, client_updated_at), updated_at = excluded.updated_at
+			WHERE excluded.client_updated_at IS NULL OR client_updated_at IS NULL OR excluded.client_updated_at >= client_updated_at
+			RETURNING ` + progressColumns},
+		{&st.stored, `SELECT ` + progressColumns + ` FROM user_progress WHERE user_id = ? AND provider = ? AND episode_id = ?`},
+		{&st.history, upsertHistory + `true`},
+	} {
+		var err error
+		if *s.stmt, err = db.PrepareContext(ctx, s.sql); err != nil {
+			st.close()
+			return nil, mapErr(err)
+		}
+	}
+	return st, nil
+}
+
+func (st *saveStatements) close() {
+	for _, s := range []*sql.Stmt{st.savepoint, st.release, st.rollback, st.upsert, st.stored, st.history} {
+		if s != nil {
+			s.Close()
+		}
+	}
 }
 
 // upsertHistory writes an episode's history entry; callers end it with the

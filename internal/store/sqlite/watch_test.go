@@ -68,3 +68,34 @@ func BenchmarkSaveProgressParallel(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "saves/s")
 }
+
+// The statements of a save are prepared at the first batch, once the
+// tables exist: a save before the migrations fails, and the first after
+// them prepares them and is stored.
+func TestSaveBeforeMigrationsThenAfter(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p := domain.Progress{UserID: 1, Provider: "rpc", TitleID: "t", EpisodeID: "e", Position: 5, Duration: 1440}
+	if _, _, err := s.SaveProgress(t.Context(), p, benchAt); err == nil {
+		t.Fatal("a save before the migrations succeeded")
+	}
+	m, err := s.Migrator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	p.UserID = mustUser(t, s).ID
+	saved, applied, err := s.SaveProgress(t.Context(), p, benchAt)
+	if err != nil || !applied || saved.Position != 5 {
+		t.Fatalf("SaveProgress after the migrations = %+v, %v, %v", saved, applied, err)
+	}
+	got, _, err := s.ProgressList(t.Context(), p.UserID, domain.ProgressQuery{Provider: "rpc", Page: domain.Page{Limit: 10}})
+	if err != nil || len(got) != 1 || got[0].EpisodeID != "e" {
+		t.Fatalf("ProgressList = %+v, %v", got, err)
+	}
+}
