@@ -61,11 +61,13 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next dom
 	var sess domain.Session
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var sessionID int64
+		// EXISTS looks at the token's one session; an IN (SELECT …) here
+		// would list every live session of every user on each refresh.
 		err := tx.QueryRowContext(ctx, `
 			UPDATE refresh_tokens SET rotated_at = ?2
 			WHERE token_hash = ?1 AND rotated_at IS NULL AND expires_at > ?2
-			  AND session_id IN (SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id
-			                     WHERE s.revoked_at IS NULL AND s.expires_at > ?2 AND u.is_active = 1)
+			  AND EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+			              WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL AND s.expires_at > ?2 AND u.is_active = 1)
 			RETURNING session_id`, oldHash, ts(now)).Scan(&sessionID)
 		if err != nil {
 			if domain.KindOf(mapErr(err)) == domain.KindNotFound {
