@@ -12,13 +12,7 @@ import (
 // Deleting an account leaves no row that refers to it in any table: every
 // column naming a user, and every row of its sessions.
 func TestDeleteUserLeavesNoRows(t *testing.T) {
-	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "d.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	m, _ := s.Migrator()
-	m.Up(t.Context())
+	s := openMigrated(t, filepath.Join(t.TempDir(), "d.db"))
 	now := time.Now().UTC()
 	u, err := s.CreateUser(t.Context(), domain.User{Email: "gone@example.com", PasswordHash: "x", Active: true, CreatedAt: now, UpdatedAt: now}, domain.RoleAdmin)
 	if err != nil {
