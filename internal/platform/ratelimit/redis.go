@@ -8,8 +8,8 @@ import (
 )
 
 // Redis keeps buckets in Redis, shared by every replica. One script call
-// per check or reservation: atomic, and timed by the Redis server's clock, so replica
-// clocks do not matter.
+// per check or reservation: atomic, and timed by the Redis server's clock,
+// so replica clocks do not matter.
 type Redis struct {
 	client redis.Scripter
 	prefix string
