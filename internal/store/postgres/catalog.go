@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
+	"github.com/anirohi/anirohi-api/internal/store/listcount"
 )
 
 const animeColumns = `a.id, a.title, a.slug, a.description, a.year, a.status, a.poster, a.source_name, a.source_id,
@@ -129,15 +130,21 @@ func (f *animeFilter) cond() string {
 }
 
 // pageAnime returns a page of the anime f keeps, in order, and how many it
-// keeps; the first n parameters are the condition's, the others the
-// order's. Planned for the values at hand every time (QueryExecModeExec):
+// keeps (counted once per list generation); the first n parameters are the
+// condition's, the others the order's. Planned for the values at hand every time (QueryExecModeExec):
 // a plan made once for any genre or search would walk the whole catalog
 // for a rare one.
 func (s *Store) pageAnime(ctx context.Context, f *animeFilter, n int, order string, limit, offset int) ([]domain.Anime, int, error) {
-	var total int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM anime a WHERE `+f.cond(), append([]any{pgx.QueryExecModeExec}, f.args[:n]...)...).
-		Scan(&total); err != nil {
-		return nil, 0, mapErr(err)
+	total, err := s.totals.Total(listcount.Key(f.cond(), f.args[:n]), func() (gen int64, err error) {
+		err = s.pool.QueryRow(ctx, `SELECT n FROM catalog_generation`).Scan(&gen)
+		return gen, mapErr(err)
+	}, func() (gen int64, total int, err error) {
+		err = s.pool.QueryRow(ctx, `SELECT (SELECT n FROM catalog_generation), count(*) FROM anime a WHERE `+f.cond(),
+			append([]any{pgx.QueryExecModeExec}, f.args[:n]...)...).Scan(&gen, &total)
+		return gen, total, mapErr(err)
+	})
+	if err != nil {
+		return nil, 0, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+animeColumns+` FROM anime a WHERE `+f.cond()+` ORDER BY `+order+
 		` LIMIT `+strconv.Itoa(limit)+` OFFSET `+strconv.Itoa(offset), append([]any{pgx.QueryExecModeExec}, f.args...)...)

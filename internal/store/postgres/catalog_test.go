@@ -29,7 +29,8 @@ func (c *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQ
 func (c *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
 
 // An import costs the same few round trips however many episodes and
-// sources it has, and reading episodes is one query.
+// sources it has, reading episodes is one query, and a list counts its
+// matches once per catalog change.
 func TestCatalogRoundTrips(t *testing.T) {
 	counter := &roundTrips{}
 	s := pgtest.OpenTraced(t, counter)
@@ -43,6 +44,8 @@ func TestCatalogRoundTrips(t *testing.T) {
 		}
 		a.Episodes = append(a.Episodes, e)
 	}
+	other := domain.AnimeImport{SourceName: "s", SourceID: "2", Title: "Short", NewID: domain.NewUUID(), SlugBase: "short",
+		Names: domain.Names{TitleKey: "short", Search: "\nshort\n"}}
 	for _, step := range []struct {
 		name string
 		want int64 // batches (the first with BEGIN), queries, COMMIT
@@ -57,6 +60,11 @@ func TestCatalogRoundTrips(t *testing.T) {
 			}
 			return err
 		}},
+		// the generation, the count and the page; then the count is remembered until the next change
+		{"a list", 3, list(t, s, 1)},
+		{"the list again", 2, list(t, s, 1)},
+		{"another anime", 3, func() error { _, err := s.ImportAnime(t.Context(), other, now); return err }},
+		{"the list after it", 3, list(t, s, 2)},
 	} {
 		counter.n.Store(0)
 		if err := step.call(); err != nil {
@@ -65,5 +73,16 @@ func TestCatalogRoundTrips(t *testing.T) {
 		if got := counter.n.Load(); got != step.want {
 			t.Errorf("%s: %d round trips, want %d", step.name, got, step.want)
 		}
+	}
+}
+
+// list lists the active anime and checks the total.
+func list(t *testing.T, s domain.Store, want int) func() error {
+	return func() error {
+		_, total, err := s.AnimeList(t.Context(), domain.AnimeQuery{ActiveOnly: true, Limit: 10})
+		if err == nil && total != want {
+			err = fmt.Errorf("total %d, want %d", total, want)
+		}
+		return err
 	}
 }

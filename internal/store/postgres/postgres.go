@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
+	"github.com/anirohi/anirohi-api/internal/store/listcount"
 	"github.com/anirohi/anirohi-api/internal/store/migration"
 )
 
@@ -48,7 +49,8 @@ type Config struct {
 
 // Store is a PostgreSQL database.
 type Store struct {
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	totals listcount.Memo // the catalog lists' totals
 }
 
 var _ domain.Store = (*Store)(nil)

@@ -13,6 +13,7 @@ import (
 func TestContract(t *testing.T) {
 	pgtest.URL(t)
 	storetest.Run(t, func(t *testing.T) domain.Store { return pgtest.Open(t) })
+	storetest.RunReplicas(t, func(t *testing.T) (domain.Store, domain.Store) { return pgtest.OpenReplicas(t, false) })
 }
 
 // The contract through PgBouncer in transaction mode: no statement may
@@ -20,6 +21,7 @@ func TestContract(t *testing.T) {
 func TestContractThroughPgBouncer(t *testing.T) {
 	pgtest.BouncerURL(t)
 	storetest.Run(t, func(t *testing.T) domain.Store { return pgtest.OpenThroughBouncer(t) })
+	storetest.RunReplicas(t, func(t *testing.T) (domain.Store, domain.Store) { return pgtest.OpenReplicas(t, true) })
 }
 
 func BenchmarkImportCatalog(b *testing.B) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
+	"github.com/anirohi/anirohi-api/internal/store/listcount"
 )
 
 const animeColumns = `a.id, a.title, a.slug, a.description, a.year, a.status, a.poster, a.source_name, a.source_id,
@@ -114,11 +115,19 @@ func (f *animeFilter) cond() string {
 }
 
 // pageAnime returns a page of the anime f keeps, in order (whose own
-// parameters are orderArgs), and how many it keeps.
+// parameters are orderArgs), and how many it keeps (counted once per list
+// generation).
 func (s *Store) pageAnime(ctx context.Context, f *animeFilter, order string, orderArgs []any, limit, offset int) ([]domain.Anime, int, error) {
-	var total int
-	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM anime a WHERE `+f.cond(), f.args...).Scan(&total); err != nil {
-		return nil, 0, mapErr(err)
+	total, err := s.totals.Total(listcount.Key(f.cond(), f.args), func() (gen int64, err error) {
+		err = s.read.QueryRowContext(ctx, `SELECT n FROM catalog_generation`).Scan(&gen)
+		return gen, mapErr(err)
+	}, func() (gen int64, total int, err error) {
+		err = s.read.QueryRowContext(ctx, `SELECT (SELECT n FROM catalog_generation), count(*) FROM anime a WHERE `+f.cond(),
+			f.args...).Scan(&gen, &total)
+		return gen, total, mapErr(err)
+	})
+	if err != nil {
+		return nil, 0, err
 	}
 	args := append(append(append([]any{}, f.args...), orderArgs...), limit, offset)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+animeColumns+` FROM anime a WHERE `+f.cond()+`

@@ -23,6 +23,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/anirohi/anirohi-api/internal/domain"
+	"github.com/anirohi/anirohi-api/internal/store/listcount"
 	"github.com/anirohi/anirohi-api/internal/store/migration"
 )
 
@@ -41,6 +42,8 @@ type Store struct {
 	write *sql.DB
 	read  *sql.DB
 	saves *committer
+
+	totals listcount.Memo // the catalog lists' totals
 }
 
 var _ domain.Store = (*Store)(nil)

@@ -11,11 +11,21 @@ import (
 
 func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) domain.Store { return openTest(t) })
+	storetest.RunReplicas(t, func(t *testing.T) (domain.Store, domain.Store) {
+		path := filepath.Join(t.TempDir(), "test.db")
+		return openTestAt(t, path), openTestAt(t, path)
+	})
 }
 
 func openTest(t testing.TB) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "test.db"))
+	return openTestAt(t, filepath.Join(t.TempDir(), "test.db"))
+}
+
+// openTestAt opens and migrates the database at path.
+func openTestAt(t testing.TB, path string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), path)
 	if err != nil {
 		t.Fatalf("Open() error = %v", err)
 	}

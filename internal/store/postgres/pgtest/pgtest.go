@@ -116,6 +116,17 @@ func OpenTraced(t testing.TB, tracer pgx.QueryTracer) *postgres.Store {
 	return open(t, postgres.Config{URL: NewDatabase(t), MaxConns: 8, Tracer: tracer})
 }
 
+// OpenReplicas returns two Stores on one fresh database, as two replicas
+// hold it (through PgBouncer if bouncer).
+func OpenReplicas(t testing.TB, bouncer bool) (a, b *postgres.Store) {
+	t.Helper()
+	cfg := postgres.Config{URL: NewDatabase(t), MaxConns: 4}
+	if bouncer {
+		cfg.URL, cfg.PgBouncer = ThroughBouncer(t, cfg.URL), true
+	}
+	return open(t, cfg), open(t, cfg)
+}
+
 // OpenThroughBouncer is Open through PgBouncer (BouncerURL), the database
 // made directly on the server.
 func OpenThroughBouncer(t testing.TB) *postgres.Store {
