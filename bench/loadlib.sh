@@ -16,6 +16,7 @@
 # anime takes minutes on SQLite. Needs sqlite3 for SQLite's statistics.
 #
 # Server settings can be overridden as ANIROHI_<VAR>=value (as bench/run.sh).
+# stop_all_servers drops each run's database (LOAD_KEEP_DB=1 keeps it).
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
@@ -28,6 +29,7 @@ LOAD_USERS=${LOAD_USERS:-10000}
 LOAD_CATALOG=${LOAD_CATALOG:-20000}
 SECRET=bench-load-secret-$(date +%s)-0123456789abcdef0123456789
 SERVER_PIDS=()
+RUN_DBS=() # engine:name of the databases start_server made
 
 load_build() {
   echo "building into $OUT" >&2
@@ -100,6 +102,7 @@ start_server() {
       SRV_PGPID= ;;
     *) echo "unknown engine $engine (postgres, sqlite)" >&2; return 2 ;;
   esac
+  RUN_DBS+=("$engine:$name")
   SRV_ENV=(ENV=test DATABASE_URL="$SRV_DB" SECRET_KEY="$SECRET" HOST=127.0.0.1 PORT="$port" DB_POOL_SIZE=16
            RATE_LIMIT_ENABLED=true TRUSTED_PROXIES=127.0.0.1/32 METRICS_ENABLED=true)
   if [ "$LOAD_REDIS" != none ]; then SRV_ENV+=(REDIS_URL="$LOAD_REDIS" REDIS_KEY_PREFIX="bench-load-$name-$$:"); fi
@@ -129,6 +132,21 @@ stop_all_servers() {
   local p
   for p in "${SERVER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  drop_run_databases
+}
+
+# drop_run_databases: removes the databases start_server made (each a copy
+# of the catalog template, near 1 GB); LOAD_KEEP_DB=1 keeps them to look at.
+drop_run_databases() {
+  [ "${LOAD_KEEP_DB:-}" = 1 ] && { [ ${#RUN_DBS[@]} -eq 0 ] || echo "kept: ${RUN_DBS[*]}" >&2; return; }
+  local d
+  for d in "${RUN_DBS[@]}"; do
+    case $d in
+      postgres:*|pg:*) psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS anirohi_load_${d#*:} WITH (FORCE)" 2>&1 | grep -v NOTICE >&2 || true ;;
+      sqlite:*) rm -f "/tmp/anirohi-load-${d#*:}.db" "/tmp/anirohi-load-${d#*:}.db-wal" "/tmp/anirohi-load-${d#*:}.db-shm" ;;
+    esac
+  done
+  RUN_DBS=()
 }
 
 # mint_accounts N FILE: a new session per user for the first N users, with
